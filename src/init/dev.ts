@@ -1,0 +1,56 @@
+// Chapter 3 — a /dev of the container's own.
+import { readFileSync, symlinkSync } from 'node:fs';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_STRICTATIME, mount } from '../syscalls/index.js';
+import { prepareMountpoint } from './paths.js';
+import type { InitStep } from './pipeline.js';
+
+/** The device nodes every program expects, as docker provides them. */
+const HOST_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
+const TTY_GROUP = 5;
+
+export const mountDev: InitStep = {
+  name: 'mount-dev',
+  chapter: 3,
+  run({ root }) {
+    // The host's /dev holds every disk and terminal of the machine: the
+    // container gets an empty tmpfs instead, with only a handful of devices.
+    // Shell: mount -t tmpfs -o nosuid,strictatime,mode=755,size=64m tmpfs ROOT/dev
+    const dev = prepareMountpoint(root, 'dev', 'dir');
+    mount('tmpfs', dev, 'tmpfs', MS_NOSUID | MS_STRICTATIME, 'mode=755,size=65536k');
+
+    // mknod of a character device is refused in a user namespace (it would
+    // let anyone create /dev/sda with their own permissions), so each device
+    // is a bind mount of the host's node onto an empty file.
+    // Shell: touch ROOT/dev/null && mount --bind /dev/null ROOT/dev/null
+    for (const name of HOST_DEVICES) {
+      mount(`/dev/${name}`, prepareMountpoint(root, `dev/${name}`, 'file'), null, MS_BIND);
+    }
+
+    // A devpts of our own ("newinstance") holds only the terminals the
+    // container opens; /dev/ptmx must point at its ptmx, not the host's.
+    // Shell: mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ROOT/dev/pts
+    const ptsOptions = ['newinstance', 'ptmxmode=0666', 'mode=0620'];
+    // gid=5 (tty) is only accepted when that group exists in our user namespace.
+    if (isGidMapped(TTY_GROUP)) ptsOptions.push(`gid=${TTY_GROUP}`);
+    mount('devpts', prepareMountpoint(root, 'dev/pts', 'dir'), 'devpts', MS_NOSUID | MS_NOEXEC, ptsOptions.join(','));
+    symlinkSync('pts/ptmx', `${dev}/ptmx`);
+
+    // Shell: mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=64m shm ROOT/dev/shm
+    mount('shm', prepareMountpoint(root, 'dev/shm', 'dir'), 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+
+    // The conventional links, resolved through the container's own /proc.
+    symlinkSync('/proc/self/fd', `${dev}/fd`);
+    symlinkSync('/proc/self/fd/0', `${dev}/stdin`);
+    symlinkSync('/proc/self/fd/1', `${dev}/stdout`);
+    symlinkSync('/proc/self/fd/2', `${dev}/stderr`);
+  },
+};
+
+/** Whether GID has an owner in this process's user namespace (per /proc/self/gid_map). */
+function isGidMapped(gid: number): boolean {
+  return readFileSync('/proc/self/gid_map', 'utf8')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .some(([inside, , count]) => count > 0 && gid >= inside && gid < inside + count);
+}

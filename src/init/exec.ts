@@ -1,0 +1,60 @@
+// Chapter 1 — a container is a process: the last step turns this init into the payload.
+import { accessSync, constants, statSync } from 'node:fs';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from '../runtime/exit-status.js';
+import { SyscallError, closeOnExecFrom, execve, makeInheritableBlocking } from '../syscalls/index.js';
+import { tellParent } from './channel.js';
+import { InitError } from './errors.js';
+import type { InitStep } from './pipeline.js';
+
+export const execPayload: InitStep = {
+  name: 'exec-payload',
+  chapter: 1,
+  run({ spec, env }) {
+    const [file] = spec.command;
+    const path = lookPath(file, env);
+
+    for (const fd of [0, 1, 2]) {
+      try {
+        makeInheritableBlocking(fd);
+      } catch (error) {
+        // The caller may have closed one (`cellblock run … <&-`): the payload gets it closed too.
+        if (!(error instanceof SyscallError && error.code === 'EBADF')) throw error;
+      }
+    }
+    // Only 0, 1 and 2 may reach the payload. Node holds a dozen more (its
+    // event loop, its worker threads' pipes): close-on-exec covers them all,
+    // including the sync pipe, whose closing tells the parent execve worked.
+    closeOnExecFrom(3);
+    tellParent({ type: 'exec' });
+
+    // execve keeps the pid: the payload is now pid 1 of the pid namespace,
+    // the process the kernel kills everything else with when it exits.
+    try {
+      execve(path, spec.command, env);
+    } catch (error) {
+      const code = error instanceof SyscallError && error.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+      const reason = error instanceof SyscallError ? error.code : String(error);
+      throw new InitError(`exec: "${file}": ${reason === 'ENOENT' ? 'no such file or directory' : `cannot execute (${reason})`}`, code);
+    }
+  },
+};
+
+/** Find FILE the way execvp(3) would, but in the container's PATH, not ours. */
+export function lookPath(file: string, env: readonly string[]): string {
+  if (file.includes('/')) return file;
+  const pathVariable = env.findLast((entry) => entry.startsWith('PATH='))?.slice(5) ?? '';
+  let foundButNotExecutable: string | undefined;
+  for (const dir of pathVariable.split(':')) {
+    const candidate = `${dir || '.'}/${file}`;
+    const stat = statSync(candidate, { throwIfNoEntry: false });
+    if (!stat || stat.isDirectory()) continue;
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      foundButNotExecutable ??= candidate;
+    }
+  }
+  if (foundButNotExecutable) throw new InitError(`exec: "${file}": permission denied`, EXIT_CANNOT_EXECUTE);
+  throw new InitError(`exec: "${file}": executable file not found in $PATH`, EXIT_NOT_FOUND);
+}

@@ -1,0 +1,58 @@
+// Step 3: what runs inside the new namespaces, as a list of named steps.
+//
+// Each step is one idea and names the chapter that explains it. The order is
+// not the chapters' order, because the kernel imposes its own:
+//   - /proc, /dev and /sys are mounted BEFORE pivot_root, while the host's
+//     files are still reachable (binds need a source) and a full /proc is
+//     still visible (the kernel refuses a new proc mount in a user namespace
+//     that cannot already see one: "mount_too_revealing");
+//   - the hostname and user are set AFTER pivot_root, so /etc/passwd is read
+//     from the container's root, not the host's;
+//   - execve is last: it replaces this Node process with the payload.
+import type { ContainerSpec } from '../runtime/spec.js';
+import { execPayload } from './exec.js';
+import { mountDev } from './dev.js';
+import { mountProc } from './proc.js';
+import { bindRootfs, makeMountsPrivate, mountSys, pivotRoot, readOnlyRoot } from './rootfs.js';
+import { switchUser } from './user.js';
+import { mountMqueue, setHostname } from './uts-ipc.js';
+
+export interface InitContext {
+  readonly spec: ContainerSpec;
+  /** Where the container's root is: its host path before pivot_root, "/" after. */
+  root: string;
+  /** Environment of the payload; switch-user may add HOME. */
+  env: string[];
+}
+
+export interface InitStep {
+  readonly name: string;
+  /** The chapter in chapters/ that explains this step. */
+  readonly chapter: number;
+  /** Steps that only apply to some containers (e.g. --read-only) say when. */
+  readonly applies?: (spec: ContainerSpec) => boolean;
+  run(ctx: InitContext): void;
+}
+
+export const pipeline: readonly InitStep[] = [
+  makeMountsPrivate,
+  bindRootfs,
+  mountProc,
+  mountDev,
+  mountMqueue,
+  mountSys,
+  pivotRoot,
+  readOnlyRoot,
+  setHostname,
+  switchUser,
+  execPayload,
+];
+
+/** Run every step in order. On success the last step never returns. */
+export function runPipeline(spec: ContainerSpec): void {
+  const ctx: InitContext = { spec, root: spec.rootfs, env: [...spec.env] };
+  for (const step of pipeline) {
+    if (step.applies && !step.applies(spec)) continue;
+    step.run(ctx);
+  }
+}

@@ -1,0 +1,74 @@
+// Chapter 3 — the mount namespace: a root filesystem of the container's own.
+import {
+  MNT_DETACH, MS_BIND, MS_PRIVATE, MS_REC,
+  chdir, makeReadOnly, mount, pivotRoot as pivotRootCall, umount2,
+} from '../syscalls/index.js';
+import { prepareMountpoint } from './paths.js';
+import type { InitStep } from './pipeline.js';
+
+export const makeMountsPrivate: InitStep = {
+  name: 'make-mounts-private',
+  chapter: 3,
+  run() {
+    // A new mount namespace starts as a copy of the host's, and on most
+    // systems (systemd makes / "shared") mounts still propagate between the
+    // copies. Without this, our mounts could appear on the host, and
+    // pivot_root refuses to work on a shared mount at all.
+    // Shell: mount --make-rprivate /
+    mount(null, '/', null, MS_REC | MS_PRIVATE);
+  },
+};
+
+export const bindRootfs: InitStep = {
+  name: 'bind-rootfs',
+  chapter: 3,
+  run({ root }) {
+    // pivot_root needs the new root to be a mount point, and a directory is
+    // not one until something is mounted there: bind it onto itself.
+    // Shell: mount --rbind ROOTFS ROOTFS
+    mount(root, root, null, MS_BIND | MS_REC);
+  },
+};
+
+export const mountSys: InitStep = {
+  name: 'mount-sys',
+  chapter: 3,
+  run({ root }) {
+    // A fresh sysfs may only be mounted by the owner of a network namespace;
+    // sharing the host's network, we show the host's /sys instead, read-only
+    // (what rootless podman does with --network host).
+    // Shell: mount --rbind /sys ROOT/sys && mount -o remount,bind,ro ROOT/sys
+    const target = prepareMountpoint(root, 'sys', 'dir');
+    mount('/sys', target, null, MS_BIND | MS_REC);
+    makeReadOnly(target, true);
+  },
+};
+
+export const pivotRoot: InitStep = {
+  name: 'pivot-root',
+  chapter: 3,
+  run(ctx) {
+    // pivot_root swaps the root of the whole mount namespace, unlike chroot,
+    // which only changes how this one process resolves "/" (and is easy to
+    // climb out of). Passing "." twice stacks the old root on top of the new
+    // one; unmounting "." then removes the old root, so no path inside the
+    // container leads back to the host's files.
+    // Shell: cd ROOT && pivot_root . . && umount -l .
+    chdir(ctx.root);
+    pivotRootCall('.', '.');
+    umount2('.', MNT_DETACH);
+    chdir('/');
+    ctx.root = '/';
+  },
+};
+
+export const readOnlyRoot: InitStep = {
+  name: 'read-only-root',
+  chapter: 3,
+  applies: (spec) => spec.readOnly,
+  run() {
+    // Only "/" itself: /dev, /dev/shm and /proc stay writable, as with docker --read-only.
+    // Shell: mount -o remount,bind,ro /
+    makeReadOnly('/', false);
+  },
+};

@@ -1,0 +1,24 @@
+// The sync pipe between the parent (cellblock) and the init, on fd 3 of the
+// init. One JSON object per line. The conversation is always the same:
+//
+//   init   → parent   {"type":"ready","pid":4242}   I exist; my namespaces exist
+//   parent → init     {"type":"go","spec":{…}}      ids are mapped; here is the container
+//   init   → parent   {"type":"exec"}               setup done, calling execve now
+//                 or  {"type":"error",…}            setup failed; exiting with `code`
+//
+// After a successful execve the kernel closes the init's end (it is
+// close-on-exec), so the parent's next read is end-of-file.
+import type { ContainerSpec } from './spec.js';
+
+export const SYNC_FD = 3;
+
+export type InitMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'exec' }
+  | { type: 'error'; code: number; message: string };
+
+export type ParentMessage = { type: 'go'; spec: ContainerSpec };
+
+export function encode(message: InitMessage | ParentMessage): string {
+  return JSON.stringify(message) + '\n';
+}

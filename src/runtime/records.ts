@@ -1,0 +1,151 @@
+// Container records: one JSON file per container under the runtime dir, and
+// one symlink per name pointing at its id.
+//
+// Two kernel guarantees do the locking for us:
+//   - rename(2) replaces a file atomically, so a reader sees the old record
+//     or the new one, never half of each, even if we are killed mid-write;
+//   - symlink(2) fails with EEXIST when the name exists, so two `run --name
+//     web` at once cannot both get "web".
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDir, runtimeDir } from './paths.js';
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  command: string[];
+  rootfs: string;
+  created: string;
+  status: ContainerStatus;
+  autoRemove: boolean;
+  /** Host pid of the container's pid 1, and its start time, while it runs. */
+  pid?: number;
+  pidStartTime?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+}
+
+const containersDir = () => ensureDir(join(runtimeDir(), 'containers'));
+const namesDir = () => ensureDir(join(runtimeDir(), 'names'));
+const recordPath = (id: string) => join(containersDir(), `${id}.json`);
+
+export const newContainerId = (): string => randomBytes(32).toString('hex');
+export const shortId = (id: string): string => id.slice(0, 12);
+
+function writeRecord(record: ContainerRecord): void {
+  const path = recordPath(record.id);
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+  renameSync(temporary, path);
+}
+
+/**
+ * Store a new record, reserving its name first: NAME if given, else a
+ * generated one (tried again if another cellblock took it meanwhile).
+ */
+export function createRecord(fields: Omit<ContainerRecord, 'name'>, name?: string): ContainerRecord {
+  const taken = new Set(readdirSync(namesDir()));
+  for (;;) {
+    const record = { ...fields, name: name ?? generateName(taken) };
+    try {
+      symlinkSync(record.id, join(namesDir(), record.name));
+      writeRecord(record);
+      return record;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (name === undefined) {
+        taken.add(record.name);
+        continue;
+      }
+      const owner = readlinkSync(join(namesDir(), name));
+      throw new Error(`the container name "${name}" is already in use by container ${shortId(owner)}; remove it (cellblock rm) or pick another name`);
+    }
+  }
+}
+
+/** Change a record; a record already removed (rm -f while it ran) stays removed. */
+export function updateRecord(id: string, patch: Partial<ContainerRecord>): void {
+  let current: ContainerRecord;
+  try {
+    current = readRecord(id);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  writeRecord({ ...current, ...patch });
+}
+
+export function readRecord(id: string): ContainerRecord {
+  return JSON.parse(readFileSync(recordPath(id), 'utf8')) as ContainerRecord;
+}
+
+export function removeRecord(record: ContainerRecord): void {
+  unlinkSync(recordPath(record.id));
+  try {
+    if (readlinkSync(join(namesDir(), record.name)) === record.id) unlinkSync(join(namesDir(), record.name));
+  } catch {
+    // The name link is already gone: nothing to release.
+  }
+}
+
+/**
+ * Every record, with its status checked against the kernel: a record that
+ * says "running" whose pid is gone (or now belongs to another process, as
+ * pids are reused) is reported exited — cellblock may have been killed before
+ * it could write that down.
+ */
+export function listRecords(): ContainerRecord[] {
+  return readdirSync(containersDir())
+    .filter((file) => file.endsWith('.json'))
+    .flatMap((file) => {
+      try {
+        return [readRecord(file.slice(0, -'.json'.length))];
+      } catch {
+        return []; // removed while we listed
+      }
+    })
+    .map((record) => (record.status === 'running' && !isAlive(record) ? { ...record, status: 'exited' as const } : record))
+    .sort((a, b) => b.created.localeCompare(a.created));
+}
+
+/** Find one container by full id, unique id prefix or name, as docker does. */
+export function findRecord(reference: string): ContainerRecord {
+  const records = listRecords();
+  const exact = records.find((r) => r.id === reference || r.name === reference);
+  if (exact) return exact;
+  const prefixed = records.filter((r) => /^[0-9a-f]+$/.test(reference) && r.id.startsWith(reference));
+  if (prefixed.length === 1) return prefixed[0];
+  if (prefixed.length > 1) throw new Error(`${reference}: more than one container id starts with it; give more characters`);
+  throw new Error(`no such container: ${reference}`);
+}
+
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: split after its last ")".
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(record: ContainerRecord): boolean {
+  return record.pid !== undefined && processStartTime(record.pid) === record.pidStartTime;
+}
+
+const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nimble', 'proud', 'quiet', 'sharp', 'tender', 'vivid', 'witty', 'zealous'];
+const NOUNS = ['babbage', 'curie', 'dijkstra', 'engelbart', 'feynman', 'hopper', 'kernighan', 'lovelace', 'mccarthy', 'noether', 'pike', 'ritchie', 'shannon', 'thompson', 'torvalds', 'turing', 'wozniak'];
+
+/** A docker-style adjective_noun name, with a number once the plain ones are taken. */
+function generateName(taken: ReadonlySet<string>): string {
+  for (let attempt = 0; ; attempt++) {
+    const pick = <T>(list: T[]) => list[randomBytes(1)[0] % list.length];
+    const name = `${pick(ADJECTIVES)}_${pick(NOUNS)}${attempt < 10 ? '' : attempt}`;
+    if (!taken.has(name)) return name;
+  }
+}

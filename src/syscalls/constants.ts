@@ -1,0 +1,44 @@
+// Kernel constants, named once. Values come from the Linux UAPI headers
+// (<linux/mount.h>, <linux/sched.h>, <fcntl.h>, <linux/prctl.h>); they are
+// the same on every architecture Node runs on, except syscall numbers.
+
+// mount(2) flags — <linux/mount.h>
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MS_STRICTATIME = 0x1000000;
+
+// umount2(2) flags
+export const MNT_DETACH = 0x2;
+
+// mount_setattr(2) — change flags of a whole mount tree in one call
+export const AT_RECURSIVE = 0x8000;
+export const MOUNT_ATTR_RDONLY = 0x1;
+
+// fcntl(2)
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+export const O_NONBLOCK = 0o4000;
+
+// close_range(2)
+export const CLOSE_RANGE_CLOEXEC = 1 << 2;
+
+// prctl(2)
+export const PR_SET_PDEATHSIG = 1;
+
+/** Syscall numbers for the calls glibc has no wrapper for. */
+const SYSCALL_NUMBERS: Record<string, { pivot_root: number; mount_setattr: number; close_range: number }> = {
+  x64: { pivot_root: 155, mount_setattr: 442, close_range: 436 },
+  // arm64 uses the generic table: old calls are numbered differently, new ones (≥ 424) agree.
+  arm64: { pivot_root: 41, mount_setattr: 442, close_range: 436 },
+};
+
+export const SYS = SYSCALL_NUMBERS[process.arch] ?? SYSCALL_NUMBERS.x64;

@@ -1,0 +1,6 @@
+// Everything the runtime asks of the kernel beyond what Node offers.
+export * from './constants.js';
+export { SyscallError } from './errors.js';
+export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
+export { sethostname, chdir, prctl, setresuid, setresgid, setgroups, umask, execve } from './process.js';
+export { makeInheritableBlocking, closeOnExecFrom } from './fd.js';

@@ -1,0 +1,43 @@
+// Typed wrappers for process identity and execution.
+import { check, SyscallError } from './errors.js';
+import { lastErrno, libc } from './libc.js';
+
+/** hostname NAME (in the current uts namespace) */
+export function sethostname(name: string): void {
+  check(libc.sethostname(name, Buffer.byteLength(name)), 'sethostname', name);
+}
+
+/** cd DIR — process.chdir() exists, but it would report a Node error, not an errno. */
+export function chdir(path: string): void {
+  check(libc.chdir(path), 'chdir', path);
+}
+
+export function prctl(option: number, arg2 = 0): void {
+  check(libc.prctl(option, arg2, 0, 0, 0), 'prctl', String(option));
+}
+
+/** Real, effective and saved ids at once, so no privileged saved id is left behind. */
+export function setresuid(uid: number): void {
+  check(libc.setresuid(uid, uid, uid), 'setresuid', String(uid));
+}
+
+export function setresgid(gid: number): void {
+  check(libc.setresgid(gid, gid, gid), 'setresgid', String(gid));
+}
+
+export function setgroups(gids: readonly number[]): void {
+  check(libc.setgroups(gids.length, gids.length ? [...gids] : null), 'setgroups', gids.join(',') || 'none');
+}
+
+export function umask(mask: number): number {
+  return libc.umask(mask);
+}
+
+/**
+ * Replace this process with PATH. It only returns by throwing: on success the
+ * Node process that called it no longer exists.
+ */
+export function execve(path: string, argv: readonly string[], env: readonly string[]): never {
+  libc.execve(path, [...argv, null], [...env, null]);
+  throw new SyscallError('execve', path, lastErrno());
+}

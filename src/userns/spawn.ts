@@ -1,0 +1,75 @@
+// Step 1 — the one thing Node cannot do: enter new namespaces.
+//
+// unshare(CLONE_NEWUSER) and setns() into a user or mount namespace are
+// refused (EINVAL) to a process with more than one thread, and Node always has
+// several (V8's platform workers, libuv's pool). Forking Node does not help
+// either: V8 allocates its heap with MADV_DONTFORK, so a forked child has no
+// heap and crashes on its first JavaScript instruction. runc meets the same
+// wall with Go and answers with C that runs before the Go runtime starts
+// (libcontainer/nsenter/nsexec.c). Our answer is util-linux unshare(1), a
+// small single-threaded C program that creates the namespaces and then
+// execs a fresh Node, which runs src/init/main.ts inside them.
+//
+//   setpriv --pdeathsig KILL     if cellblock dies, even by SIGKILL, unshare dies too…
+//   unshare --user --keep-caps   …a user namespace; keep its capabilities across exec
+//           --mount --propagation unchanged   a mount namespace (made private by our init, visibly)
+//           --pid --fork         a pid namespace: its first child becomes pid 1
+//           --kill-child         …and unshare dying kills that child: no orphans
+//           --uts --ipc          a hostname and IPC objects of its own
+//           node dist/init/main.js
+//
+// --keep-caps matters: unshare gets every capability in the new user
+// namespace, but exec recomputes them, and while no uid is mapped yet the
+// process is "nobody" inside, so exec would drop them all. Keeping them as
+// ambient capabilities lets the init mount things.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { SYNC_FD, encode, type InitMessage, type ParentMessage } from '../runtime/protocol.js';
+import type { Readable, Writable } from 'node:stream';
+
+const INIT_SCRIPT = fileURLToPath(new URL('../init/main.js', import.meta.url));
+
+export interface NamespaceOptions {
+  /** Share the host's network (no net namespace) — the only mode before networking arrives. */
+  network: 'host';
+}
+
+export function unshareArgs(_options: NamespaceOptions): string[] {
+  return [
+    '--pdeathsig', 'KILL', '--',
+    'unshare', '--user', '--keep-caps', '--mount', '--propagation', 'unchanged',
+    '--pid', '--fork', '--kill-child', '--uts', '--ipc', '--',
+    process.execPath, INIT_SCRIPT,
+  ];
+}
+
+export interface SpawnedInit {
+  /** The setpriv→unshare process; its exit status is the container's. */
+  process: ChildProcess;
+  /** Messages from the init, in order, ending when the sync pipe closes. */
+  messages: AsyncIterable<InitMessage>;
+  send(message: ParentMessage): void;
+}
+
+export function spawnInit(options: NamespaceOptions): SpawnedInit {
+  const child = spawn('setpriv', unshareArgs(options), {
+    // Our own stdio goes straight to the payload; fd 3 is the sync pipe.
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    // A session of its own, so a Ctrl-C on the terminal reaches cellblock
+    // only, which forwards it to pid 1 as docker does (see runtime/run.ts).
+    detached: true,
+  });
+  const pipe = child.stdio[SYNC_FD] as Readable & Writable;
+  // The init may die without reading what we send (EPIPE): its exit status says why.
+  pipe.on('error', () => {});
+  const lines = createInterface({ input: pipe, crlfDelay: Infinity });
+  async function* messages(): AsyncGenerator<InitMessage> {
+    for await (const line of lines) if (line) yield JSON.parse(line) as InitMessage;
+  }
+  return {
+    process: child,
+    messages: messages(),
+    send: (message) => pipe.write(encode(message)),
+  };
+}
