@@ -1,7 +1,8 @@
 // Chapter 1 — a container is a process: the last step turns this init into the payload.
 import { accessSync, constants, statSync } from 'node:fs';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from '../runtime/exit-status.js';
-import { SyscallError, closeOnExecFrom, execve, makeInheritableBlocking } from '../syscalls/index.js';
+import { STDERR_FD } from '../runtime/protocol.js';
+import { SyscallError, closeOnExecFrom, execve, makeInheritableBlocking, moveFd } from '../syscalls/index.js';
 import { tellParent } from './channel.js';
 import { InitError } from './errors.js';
 import type { InitStep } from './pipeline.js';
@@ -13,6 +14,8 @@ export const execPayload: InitStep = {
     const [file] = spec.command;
     const path = lookPath(file, env);
 
+    // Until now our stderr was a pipe to the parent; the payload gets the caller's.
+    moveFd(STDERR_FD, 2);
     for (const fd of [0, 1, 2]) {
       try {
         makeInheritableBlocking(fd);

@@ -12,6 +12,14 @@ import type { ContainerSpec } from './spec.js';
 
 export const SYNC_FD = 3;
 
+/**
+ * The caller's stderr, handed to the init on fd 4. The init's fd 2 (and
+ * unshare's) is a pipe to the parent instead, so whatever unshare(1) or the
+ * init's Node prints about themselves reaches cellblock, not the payload's
+ * stderr. The init moves fd 4 onto fd 2 just before execve.
+ */
+export const STDERR_FD = 4;
+
 export type InitMessage =
   | { type: 'ready'; pid: number }
   | { type: 'exec' }

@@ -1,6 +1,6 @@
 // The parent's side of one container run: spawn step 1, map ids (step 2),
-// send the spec, then stay around as the container's stdio owner and signal
-// relay until pid 1 exits.
+// send the spec, then stay around as the container's signal relay until
+// pid 1 exits, and turn how it ended into docker's exit status.
 import { once } from 'node:events';
 import { applyIdMap, type IdMapPlan } from '../userns/idmap.js';
 import { spawnInit, type NamespaceOptions } from '../userns/spawn.js';
@@ -23,23 +23,39 @@ export interface RunHooks {
 /** Signals a terminal or a process manager sends to stop a foreground program. */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
+/**
+ * util-linux before 2.40 (Debian 12 has 2.38) cannot pass on a SIGKILL: when
+ * the child of `unshare --fork` is killed with SIGKILL, unshare tries to reset
+ * SIGKILL's handler, fails, prints this and exits 1 (util-linux issue #2614).
+ * Since unshare's stderr comes to us, we can tell that apart from `exit 1`.
+ */
+const UNSHARE_SIGKILL_BUG = 'sigprocmask unblock failed';
+
 /** Run SPEC to the end; resolves with the exit status docker would give. */
 export async function runContainer(spec: ContainerSpec, idMap: IdMapPlan, namespaces: NamespaceOptions, hooks: RunHooks = {}): Promise<number> {
   const init = spawnInit(namespaces);
   const exited = once(init.process, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  const spawnFailed = once(init.process, 'error').then(([error]) => {
-    throw new RunError(`cannot start setpriv/unshare (util-linux): ${(error as Error).message}`, EXIT_RUNTIME_FAILED);
+  let diagnostics = '';
+  init.diagnostics.setEncoding('utf8').on('data', (text: string) => {
+    if (diagnostics.length < 65536) diagnostics += text;
   });
-  spawnFailed.catch(() => {});
+  const diagnosticsDone = once(init.diagnostics, 'end');
 
-  // Until we know pid 1, a signal goes to unshare, whose death kills the container (--kill-child).
-  let target = init.process.pid!;
   // Pid 1 of a pid namespace only receives the signals it installed a handler
-  // for; the rest are dropped by the kernel. So, as with docker, a payload that
-  // ignores SIGTERM keeps running, and the caller falls back to SIGKILL.
+  // for; the kernel drops the rest. So, as with docker, a payload that ignores
+  // SIGTERM keeps running, and the caller falls back to SIGKILL.
+  // A signal that comes while the container is still being set up stops the
+  // setup instead: unshare blocks SIGINT and SIGTERM while it waits, and the
+  // init (Node, as pid 1) would lose them.
+  let payloadPid: number | undefined;
+  let interrupted: NodeJS.Signals | undefined;
   const relay = (signal: NodeJS.Signals) => {
     try {
-      process.kill(target, signal);
+      if (payloadPid !== undefined) process.kill(payloadPid, signal);
+      else if (!interrupted) {
+        interrupted = signal;
+        init.process.kill('SIGKILL'); // unshare; --kill-child takes the init with it
+      }
     } catch {
       // Already gone: its exit is on its way to us.
     }
@@ -47,34 +63,45 @@ export async function runContainer(spec: ContainerSpec, idMap: IdMapPlan, namesp
   for (const signal of FORWARDED_SIGNALS) process.on(signal, relay);
 
   let failure: { code: number; message: string } | undefined;
+  let initPid: number | undefined;
   let execed = false;
   try {
     const conversation = (async () => {
       for await (const message of init.messages) {
         if (message.type === 'ready') {
-          target = message.pid;
+          initPid = message.pid;
           try {
             await applyIdMap(message.pid, idMap);
           } catch (error) {
-            process.kill(init.process.pid!, 'SIGKILL');
+            init.process.kill('SIGKILL'); // unshare; --kill-child takes the init with it
             throw new RunError((error as Error).message, EXIT_RUNTIME_FAILED);
           }
           hooks.onStart?.(message.pid);
           init.send({ type: 'go', spec });
         } else if (message.type === 'exec') {
           execed = true;
-        } else if (message.type === 'error') {
+          payloadPid = initPid;
+        } else {
           failure = message;
+          payloadPid = undefined;
         }
       }
     })();
+    const spawnFailed = once(init.process, 'error').then(([error]) => {
+      throw new RunError(`cannot start setpriv/unshare (util-linux): ${(error as Error).message}`, EXIT_RUNTIME_FAILED);
+    });
     await Promise.race([conversation, spawnFailed]);
-    const [code, signal] = await exited;
+    const [[code, signal]] = await Promise.all([exited, diagnosticsDone]);
+
     if (failure) throw new RunError(failure.message, failure.code);
+    if (interrupted && !execed) return statusFromWait(null, interrupted);
     if (!execed) {
-      const how = signal ? `killed by ${signal}` : `exit status ${code}`;
-      throw new RunError(`the container's init ended before starting the command (${how})`, EXIT_RUNTIME_FAILED);
+      const said = diagnostics.trim().split('\n')[0];
+      const how = said ? said : signal ? `killed by ${signal}` : `exit status ${code}`;
+      throw new RunError(`the container's init ended before starting the command: ${how}`, EXIT_RUNTIME_FAILED);
     }
+    if (code === 1 && diagnostics.includes(UNSHARE_SIGKILL_BUG)) return statusFromWait(null, 'SIGKILL');
+    if (diagnostics) process.stderr.write(diagnostics);
     return statusFromWait(code, signal);
   } finally {
     for (const signal of FORWARDED_SIGNALS) process.off(signal, relay);

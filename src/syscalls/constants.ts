@@ -1,5 +1,5 @@
 // Kernel constants, named once. Values come from the Linux UAPI headers
-// (<linux/mount.h>, <linux/sched.h>, <fcntl.h>, <linux/prctl.h>); they are
+// (<linux/mount.h>, <fcntl.h>, <linux/close_range.h>); they are
 // the same on every architecture Node runs on, except syscall numbers.
 
 // mount(2) flags — <linux/mount.h>
@@ -30,9 +30,6 @@ export const O_NONBLOCK = 0o4000;
 
 // close_range(2)
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
-
-// prctl(2)
-export const PR_SET_PDEATHSIG = 1;
 
 /** Syscall numbers for the calls glibc has no wrapper for. */
 const SYSCALL_NUMBERS: Record<string, { pivot_root: number; mount_setattr: number; close_range: number }> = {

@@ -23,6 +23,11 @@ export function makeInheritableBlocking(fd: number): void {
   if (statusFlags & O_NONBLOCK) fcntl(fd, F_SETFL, statusFlags & ~O_NONBLOCK);
 }
 
+/** Shell: exec TO>&FROM — TO becomes a copy of FROM (and is not close-on-exec). */
+export function moveFd(from: number, to: number): void {
+  check(libc.dup3(from, to, 0), 'dup3', `${from}, ${to}`);
+}
+
 /** Mark every fd from FIRST upwards close-on-exec, whatever Node has open. */
 export function closeOnExecFrom(first: number): void {
   check(libc.syscall(SYS.close_range, 'unsigned int', first, 'unsigned int', 0xffffffff, 'unsigned int', CLOSE_RANGE_CLOEXEC),

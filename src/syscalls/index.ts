@@ -2,5 +2,5 @@
 export * from './constants.js';
 export { SyscallError } from './errors.js';
 export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
-export { sethostname, chdir, prctl, setresuid, setresgid, setgroups, umask, execve } from './process.js';
-export { makeInheritableBlocking, closeOnExecFrom } from './fd.js';
+export { sethostname, chdir, setresuid, setresgid, setgroups, execve } from './process.js';
+export { makeInheritableBlocking, moveFd, closeOnExecFrom } from './fd.js';

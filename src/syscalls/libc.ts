@@ -13,16 +13,12 @@ export const libc = {
   umount2: lib.func('int umount2(const char *target, int flags)'),
   sethostname: lib.func('int sethostname(const char *name, size_t len)'),
   chdir: lib.func('int chdir(const char *path)'),
-  chroot: lib.func('int chroot(const char *path)'),
-  prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
   setresuid: lib.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)'),
   setresgid: lib.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),
   setgroups: lib.func('int setgroups(size_t size, const uint32_t *list)'),
   execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
   fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
-  ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
-  mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
-  umask: lib.func('uint32_t umask(uint32_t mask)'),
+  dup3: lib.func('int dup3(int oldfd, int newfd, int flags)'),
   // Calls glibc does not wrap go through syscall(2) with their number (see constants.ts).
   syscall: lib.func('long syscall(long number, ...)'),
 };

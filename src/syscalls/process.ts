@@ -12,10 +12,6 @@ export function chdir(path: string): void {
   check(libc.chdir(path), 'chdir', path);
 }
 
-export function prctl(option: number, arg2 = 0): void {
-  check(libc.prctl(option, arg2, 0, 0, 0), 'prctl', String(option));
-}
-
 /** Real, effective and saved ids at once, so no privileged saved id is left behind. */
 export function setresuid(uid: number): void {
   check(libc.setresuid(uid, uid, uid), 'setresuid', String(uid));
@@ -27,10 +23,6 @@ export function setresgid(gid: number): void {
 
 export function setgroups(gids: readonly number[]): void {
   check(libc.setgroups(gids.length, gids.length ? [...gids] : null), 'setgroups', gids.join(',') || 'none');
-}
-
-export function umask(mask: number): number {
-  return libc.umask(mask);
 }
 
 /**

@@ -49,13 +49,16 @@ export interface SpawnedInit {
   process: ChildProcess;
   /** Messages from the init, in order, ending when the sync pipe closes. */
   messages: AsyncIterable<InitMessage>;
+  /** What unshare(1), and the init until it execs, print on their stderr. */
+  diagnostics: Readable;
   send(message: ParentMessage): void;
 }
 
 export function spawnInit(options: NamespaceOptions): SpawnedInit {
   const child = spawn('setpriv', unshareArgs(options), {
-    // Our own stdio goes straight to the payload; fd 3 is the sync pipe.
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    // stdin and stdout go straight to the payload. fd 2 is a pipe to us
+    // (see STDERR_FD), fd 3 the sync pipe, fd 4 our stderr for the payload.
+    stdio: ['inherit', 'inherit', 'pipe', 'pipe', 2],
     // A session of its own, so a Ctrl-C on the terminal reaches cellblock
     // only, which forwards it to pid 1 as docker does (see runtime/run.ts).
     detached: true,
@@ -70,6 +73,7 @@ export function spawnInit(options: NamespaceOptions): SpawnedInit {
   return {
     process: child,
     messages: messages(),
+    diagnostics: child.stdio[2] as Readable,
     send: (message) => pipe.write(encode(message)),
   };
 }

@@ -1,0 +1,28 @@
+// One unprivileged runner and one busybox root filesystem per test file.
+import { after, before } from 'node:test';
+import { join } from 'node:path';
+import { Runner } from '../../scripts/lib/as-user.mjs';
+import { buildBusyboxRootfs } from '../../scripts/lib/rootfs.mjs';
+
+export function containerFixture(options = {}) {
+  const fixture = {};
+  before(() => {
+    fixture.runner = new Runner(options);
+    fixture.rootfs = buildBusyboxRootfs(join(fixture.runner.tempDir('cellblock-rootfs-'), 'rootfs'));
+    fixture.runner.chownTree(fixture.rootfs);
+    /** `cellblock run --rm --rootfs ROOTFS [flags…] -- COMMAND…` */
+    fixture.run = (flags, command, options) => fixture.runner.cellblock(['run', '--rm', '--rootfs', fixture.rootfs, ...flags, ...command], options);
+    fixture.sh = (script, flags = [], options) => fixture.run(flags, ['sh', '-c', script], options);
+  });
+  after(() => fixture.runner?.cleanup());
+  return fixture;
+}
+
+/** The one-line error contract: exit 125, exactly one stderr line, no stack trace. */
+export function assertOneLineError(assert, result, pattern) {
+  assert.equal(result.code, 125, `exit status (stderr: ${result.stderr})`);
+  const lines = result.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one stderr line, got: ${result.stderr}`);
+  assert.match(lines[0], /^cellblock: /);
+  assert.match(lines[0], pattern);
+}

@@ -1,0 +1,141 @@
+// A container is a process: exit statuses, stdio, signals, bad input, and no
+// leftovers — checked as an unprivileged user.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { chmodSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { containerPid, waitForLine } from '../../scripts/lib/as-user.mjs';
+import { assertOneLineError, containerFixture } from './fixture.mjs';
+
+const c = containerFixture();
+
+test('exit statuses pass through: 0 and 3', async () => {
+  assert.equal((await c.run([], ['true'])).code, 0);
+  assert.equal((await c.sh('exit 3')).code, 3);
+});
+
+test('126 when the command cannot be executed, 127 when it is not found', async () => {
+  const notExecutable = await c.run([], ['/etc/passwd']);
+  assert.equal(notExecutable.code, 126);
+  assert.equal(notExecutable.stderr, 'cellblock: exec: "/etc/passwd": cannot execute (EACCES)\n');
+  const missing = await c.run([], ['no-such-command']);
+  assert.equal(missing.code, 127);
+  assert.equal(missing.stderr, 'cellblock: exec: "no-such-command": executable file not found in $PATH\n');
+  assert.equal((await c.run([], ['/no/such/file'])).code, 127);
+});
+
+test('137 when the payload is killed with SIGKILL from the host', async () => {
+  const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, 'sh', '-c', 'echo ready; exec sleep 60']);
+  child.stdin.end();
+  await waitForLine(child.stdout, /^ready$/);
+  const pid = containerPid(child.pid);
+  assert.ok(pid, 'found the container pid 1 on the host');
+  assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^NSpid:\s+\d+\s+1$/m);
+  process.kill(pid, 'SIGKILL');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 137);
+});
+
+test('stdin, stdout and stderr pass straight through', async () => {
+  const r = await c.run([], ['cat'], { input: 'hi\n' });
+  assert.equal(r.stdout, 'hi\n');
+  const both = await c.sh('echo out; echo err >&2');
+  assert.deepEqual([both.stdout, both.stderr], ['out\n', 'err\n']);
+});
+
+test('only fds 0, 1 and 2 reach the payload', async () => {
+  // "; true" keeps sh as pid 1: alone, busybox sh would exec ls in its place.
+  const r = await c.sh('ls /proc/$$/fd; true');
+  assert.deepEqual(r.stdout.trim().split(/\s+/), ['0', '1', '2']);
+});
+
+test('SIGTERM to cellblock reaches pid 1, which may trap it', async () => {
+  const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, 'sh', '-c', 'trap "exit 42" TERM; echo ready; sleep 60 & wait']);
+  child.stdin.end();
+  await waitForLine(child.stdout, /^ready$/);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 42);
+});
+
+test('an unreadable --env-file, a bad -u or -e, an unknown flag or a missing rootfs: one line, exit 125, nothing stored', async () => {
+  const dir = c.runner.tempDir('cellblock-env-');
+  const secret = join(dir, 'secret.env');
+  writeFileSync(secret, 'A=1\n');
+  chmodSync(secret, 0o000);
+  const before = (await c.runner.cellblock(['ps', '-a', '-q'])).stdout;
+  const cases = [
+    [['run', '--rm', '--rootfs', '/no/such/rootfs', 'true'], /--rootfs \/no\/such\/rootfs: no such directory/],
+    [['run', '--bogus', '--rootfs', c.rootfs, 'true'], /unknown option '--bogus'/],
+    [['run', '-u', '1:2:3', '--rootfs', c.rootfs, 'true'], /invalid -u "1:2:3"/],
+    [['run', '-e', '=oops', '--rootfs', c.rootfs, 'true'], /invalid environment variable "=oops"/],
+    [['run', '--env-file', secret, '--rootfs', c.rootfs, 'true'], new RegExp(`--env-file ${secret}: EACCES`)],
+    [['run', '--env-file', join(dir, 'absent'), '--rootfs', c.rootfs, 'true'], /ENOENT/],
+    [['run', '-w', 'relative', '--rootfs', c.rootfs, 'true'], /must be an absolute path/],
+    [['run', '--userns', 'bogus', '--rootfs', c.rootfs, 'true'], /--userns.*bogus/],
+    [['run', '--rootfs', c.rootfs], /no command given/],
+  ];
+  for (const [args, pattern] of cases) assertOneLineError(assert, await c.runner.cellblock(args), pattern);
+  assert.equal((await c.runner.cellblock(['ps', '-a', '-q'])).stdout, before);
+});
+
+test('-e, --env-file, -u, -w shape the payload environment as docker does', async () => {
+  const dir = c.runner.tempDir('cellblock-env-');
+  const file = join(dir, 'app.env');
+  writeFileSync(file, '# settings\nFROM_FILE=1\nBOTH=file\n');
+  chmodSync(file, 0o644);
+  const r = await c.runner.cellblock(['run', '--rm', '--rootfs', c.rootfs, '--env-file', file, '-e', 'BOTH=flag', '-e', 'FLAG=x y', '-w', '/made/here', 'sh', '-c', 'echo "CWD=$(pwd)"; env']);
+  assert.equal(r.code, 0, r.stderr);
+  const env = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  assert.equal(env.PATH, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  assert.match(env.HOSTNAME, /^[0-9a-f]{12}$/);
+  assert.equal(env.HOME, '/root');
+  assert.deepEqual([env.FROM_FILE, env.BOTH, env.FLAG, env.CWD], ['1', 'flag', 'x y', '/made/here']);
+  assert.equal(env.USER, undefined, 'nothing leaks from the caller environment');
+  const unknownUser = await c.run(['-u', 'bob'], ['true']);
+  assertOneLineError(assert, unknownUser, /unable to find user bob/);
+});
+
+test('--name is unique; ps -a shows exited containers; rm removes them', async () => {
+  const name = `probe-${randomBytes(3).toString('hex')}`;
+  const first = await c.runner.cellblock(['run', '--name', name, '--rootfs', c.rootfs, 'sh', '-c', 'exit 7']);
+  assert.equal(first.code, 7);
+  const listed = (await c.runner.cellblock(['ps', '-a'])).stdout.split('\n').find((l) => l.endsWith(name));
+  assert.match(listed, /"sh -c exit 7".*Exited \(7\)/);
+  assertOneLineError(assert, await c.runner.cellblock(['run', '--name', name, '--rootfs', c.rootfs, 'true']), new RegExp(`"${name}" is already in use`));
+  assert.equal((await c.runner.cellblock(['rm', name])).code, 0);
+  assert.ok(!(await c.runner.cellblock(['ps', '-a'])).stdout.includes(name));
+  assertOneLineError(assert, await c.runner.cellblock(['rm', name]), /no such container/);
+});
+
+test('20 runs in a row leave no processes, mounts, temporary directories or records behind', async () => {
+  const state = async () => ({
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8'),
+    // cellblock runs with TMPDIR set to this runner's own directory.
+    tmp: readdirSync(c.runner.tmpDir),
+    runtime: readdirSync(c.runner.runtimeDir, { recursive: true }).sort(),
+    records: (await c.runner.cellblock(['ps', '-a', '-q'])).stdout,
+  });
+  const before = await state();
+  // Each run leaves a background sleep behind in its pid namespace: pid 1's
+  // exit must take it along. We note each run's pid namespace to look for it.
+  const namespaces = new Set();
+  for (let i = 0; i < 20; i++) {
+    const r = await c.sh(`readlink /proc/self/ns/pid; sleep 60 & exit ${i % 4}`);
+    assert.equal(r.code, i % 4, r.stderr);
+    namespaces.add(r.stdout.trim());
+  }
+  // (Namespace inode numbers are recycled once a namespace is gone, so the set may be small.)
+  const project = dirname(dirname(dirname(c.runner.cli)));
+  const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try {
+      return namespaces.has(readlinkSync(`/proc/${pid}/ns/pid`)) || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${project}/dist/`);
+    } catch {
+      return false; // exited while we looked, or not ours to read
+    }
+  });
+  assert.deepEqual(leftovers, []);
+  assert.deepEqual(await state(), before);
+});
