@@ -2,7 +2,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from '../runtime/exit-status.js';
 import { STDERR_FD } from '../runtime/protocol.js';
-import { SyscallError, closeOnExecFrom, execve, makeInheritableBlocking, moveFd } from '../syscalls/index.js';
+import { SyscallError, closeOnExecFrom, execve, makeInheritableBlocking, moveFd, resetSignals } from '../syscalls/index.js';
 import { tellParent } from './channel.js';
 import { InitError } from './errors.js';
 import type { InitStep } from './pipeline.js';
@@ -29,6 +29,7 @@ export const execPayload: InitStep = {
     // including the sync pipe, whose closing tells the parent execve worked.
     closeOnExecFrom(3);
     tellParent({ type: 'exec' });
+    resetSignals();
 
     // execve keeps the pid: the payload is now pid 1 of the pid namespace,
     // the process the kernel kills everything else with when it exits.

@@ -28,6 +28,12 @@ export const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
 export const O_NONBLOCK = 0o4000;
 
+// Signals — <signal.h>
+export const SIGKILL = 9;
+export const SIGSTOP = 19;
+export const NSIG = 65;
+export const SIG_SETMASK = 2;
+
 // close_range(2)
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 

@@ -4,3 +4,4 @@ export { SyscallError } from './errors.js';
 export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
 export { sethostname, chdir, setresuid, setresgid, setgroups, execve } from './process.js';
 export { makeInheritableBlocking, moveFd, closeOnExecFrom } from './fd.js';
+export { resetSignals } from './signals.js';

@@ -19,6 +19,8 @@ export const libc = {
   execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
   fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
   dup3: lib.func('int dup3(int oldfd, int newfd, int flags)'),
+  signal: lib.func('void *signal(int signum, void *handler)'),
+  sigprocmask: lib.func('int sigprocmask(int how, const void *set, void *oldset)'),
   // Calls glibc does not wrap go through syscall(2) with their number (see constants.ts).
   syscall: lib.func('long syscall(long number, ...)'),
 };

@@ -51,6 +51,14 @@ test('only fds 0, 1 and 2 reach the payload', async () => {
   assert.deepEqual(r.stdout.trim().split(/\s+/), ['0', '1', '2']);
 });
 
+test('the payload starts with no signal ignored or blocked (Node ignores SIGPIPE; execve keeps that)', async () => {
+  // grep itself is the payload here (a shell would ignore SIGQUIT on its own).
+  const r = await c.run([], ['grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status']);
+  assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split(/\s+/)), [['SigBlk:', '0000000000000000'], ['SigIgn:', '0000000000000000']]);
+  const pipe = await c.sh('yes | head -1');
+  assert.deepEqual([pipe.stdout, pipe.stderr], ['y\n', ''], 'yes dies of SIGPIPE quietly');
+});
+
 test('SIGTERM to cellblock reaches pid 1, which may trap it', async () => {
   const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, 'sh', '-c', 'trap "exit 42" TERM; echo ready; sleep 60 & wait']);
   child.stdin.end();
