@@ -36,11 +36,12 @@ const hybrid = existsSync(unifiedControllers) && readFileSync(unifiedControllers
 const HIDE_V2 = 'mount -t tmpfs none /sys/fs/cgroup/unified';
 const hideV2 = (command) => ['unshare', '--user', '--map-current-user', '--keep-caps', '--mount', 'sh', '-c', `${HIDE_V2} && exec "$@"`, 'sh', ...command];
 
-function crunBundle() {
+async function crunBundle() {
   const bundle = join(work, 'crun-bundle');
   execFileSync('mkdir', ['-p', bundle]);
   runner.chownTree(bundle);
-  execFileSync('runuser', ['-u', runner.user.name, '--', 'crun', 'spec', '--rootless'].slice(process.getuid() === 0 ? 0 : 3), { cwd: bundle });
+  const spec = await runner.exec('crun', ['spec', '--rootless'], { cwd: bundle });
+  if (spec.code !== 0) throw new Error(`crun spec --rootless: ${spec.stderr.trim()}`);
   const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
   Object.assign(config.process, { args: ['true'], terminal: false });
   config.root = { path: rootfs, readonly: false };
@@ -64,7 +65,7 @@ const tools = [];
 tools.push({ name: 'node -e 0 (one Node start, for scale)', argv: () => [process.execPath, '-e', '0'] });
 tools.push({ name: 'cellblock run --rm', argv: () => [process.execPath, '--', runner.cli, 'run', '--rm', '--rootfs', rootfs, 'true'], baseline: true });
 if (installed('crun')) {
-  const bundle = crunBundle();
+  const bundle = await crunBundle();
   let n = 0;
   const crun = () => ['crun', '--cgroup-manager=disabled', '--root', join(work, 'crun-state'), 'run', '--bundle', bundle, `bench-${process.pid}-${n++}`];
   tools.push({ name: `crun run (rootless spec)${hybrid ? ' †' : ''}`, argv: () => (hybrid ? hideV2(crun()) : crun()) });

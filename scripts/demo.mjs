@@ -51,7 +51,7 @@ try {
     ['processes visible', host.processes, container.processes],
   ];
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
-  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('   '));
+  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('   ').trimEnd());
   console.log(`\nThe same shell command ran twice: once as ${runner.user.name} on the host, once as pid 1 of a`);
   console.log('container whose root is a busybox tree built just now. Chapters 01-05 explain each line.');
   status = 0;

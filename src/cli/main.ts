@@ -39,8 +39,12 @@ program
   .option('--read-only', 'mount the root filesystem read-only')
   .addOption(new Option('--userns <mode>', 'id map: single (0 → you) or subids (plus /etc/subuid ranges); default subids when you have ranges').choices(['single', 'subids']))
   .action(async (command: string[], options) => {
+    // The init needs nothing from us until "go": start it first, so its Node
+    // boots while we load the rest and check the input (ARCHITECTURE.md, step 1).
+    const { spawnInit } = await import('../userns/spawn.js');
+    const init = spawnInit({ network: 'host' });
     const { run } = await import('./run.js');
-    process.exitCode = await run(command, options);
+    process.exitCode = await run(command, options, init);
   });
 
 program

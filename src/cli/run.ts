@@ -1,10 +1,11 @@
 // cellblock run — create a container from a root filesystem and run a command in it.
-import { planIdMap, isMapped, type UsernsMode } from '../userns/idmap.js';
+import { planIdMap, isMapped, type IdMapPlan, type UsernsMode } from '../userns/idmap.js';
 import { DEFAULT_PATH, mergeEnv, parseEnvEntry, parseEnvFile, parseHostname, parseContainerName, parseUserOption, parseWorkdir } from '../runtime/options.js';
-import { createRecord, newContainerId, processStartTime, removeRecord, shortId, updateRecord } from '../runtime/records.js';
+import { createRecord, newContainerId, processStartTime, removeRecord, shortId, updateRecord, type ContainerRecord } from '../runtime/records.js';
 import { resolveRootfs } from '../runtime/rootfs.js';
 import { RunError, runContainer } from '../runtime/run.js';
 import type { ContainerSpec } from '../runtime/spec.js';
+import type { SpawnedInit } from '../userns/spawn.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 
 export interface RunOptions {
@@ -20,9 +21,42 @@ export interface RunOptions {
   userns?: UsernsMode;
 }
 
-/** Returns the exit status for cellblock itself. */
-export async function run(command: string[], options: RunOptions): Promise<number> {
-  // Everything the user typed is checked before anything is created.
+/**
+ * Run COMMAND in INIT, which main.ts spawned before loading this module so
+ * that its Node starts while we check the input. Returns cellblock's exit status.
+ */
+export async function run(command: string[], options: RunOptions, init: SpawnedInit): Promise<number> {
+  let spec: ContainerSpec;
+  let idMap: IdMapPlan;
+  let record: ContainerRecord;
+  try {
+    let name: string | undefined;
+    ({ spec, idMap, name } = prepare(command, options));
+    record = createRecord(
+      { id: spec.id, command, rootfs: spec.rootfs, created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false },
+      name,
+    );
+  } catch (error) {
+    await init.abort(); // bad input, or the name is taken: nothing else was created
+    throw error;
+  }
+  let status: number = EXIT_RUNTIME_FAILED;
+  try {
+    status = await runContainer(init, spec, idMap, {
+      onStart: (pid) => updateRecord(spec.id, { status: 'running', pid, pidStartTime: processStartTime(pid), startedAt: new Date().toISOString() }),
+    });
+    return status;
+  } catch (error) {
+    if (error instanceof RunError) status = error.exitCode;
+    throw error;
+  } finally {
+    if (options.rm) removeRecord(record);
+    else updateRecord(spec.id, { status: 'exited', exitCode: status, finishedAt: new Date().toISOString(), pid: undefined, pidStartTime: undefined });
+  }
+}
+
+/** Check everything the user typed and build the spec; throws a one-line Error. */
+function prepare(command: string[], options: RunOptions) {
   const rootfs = resolveRootfs(options);
   if (command.length === 0) throw new Error('run: no command given (usage: cellblock run --rootfs DIR COMMAND [ARG...])');
   const user = options.user !== undefined ? parseUserOption(options.user) : { user: '0' };
@@ -51,21 +85,5 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     user,
   };
 
-  const record = createRecord(
-    { id, command, rootfs: rootfs.path, created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false },
-    name,
-  );
-  let status: number = EXIT_RUNTIME_FAILED;
-  try {
-    status = await runContainer(spec, idMap, { network: 'host' }, {
-      onStart: (pid) => updateRecord(id, { status: 'running', pid, pidStartTime: processStartTime(pid), startedAt: new Date().toISOString() }),
-    });
-    return status;
-  } catch (error) {
-    if (error instanceof RunError) status = error.exitCode;
-    throw error;
-  } finally {
-    if (options.rm) removeRecord(record);
-    else updateRecord(id, { status: 'exited', exitCode: status, finishedAt: new Date().toISOString(), pid: undefined, pidStartTime: undefined });
-  }
+  return { spec, idMap, name };
 }

@@ -3,7 +3,7 @@
 // pid 1 exits, and turn how it ended into docker's exit status.
 import { once } from 'node:events';
 import { applyIdMap, type IdMapPlan } from '../userns/idmap.js';
-import { spawnInit, type NamespaceOptions } from '../userns/spawn.js';
+import type { SpawnedInit } from '../userns/spawn.js';
 import { EXIT_RUNTIME_FAILED, statusFromWait } from './exit-status.js';
 import type { ContainerSpec } from './spec.js';
 
@@ -31,9 +31,11 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
  */
 const UNSHARE_SIGKILL_BUG = 'sigprocmask unblock failed';
 
-/** Run SPEC to the end; resolves with the exit status docker would give. */
-export async function runContainer(spec: ContainerSpec, idMap: IdMapPlan, namespaces: NamespaceOptions, hooks: RunHooks = {}): Promise<number> {
-  const init = spawnInit(namespaces);
+/**
+ * Run SPEC in INIT (spawned already: it needs nothing from us until "go") to
+ * the end; resolves with the exit status docker would give.
+ */
+export async function runContainer(init: SpawnedInit, spec: ContainerSpec, idMap: IdMapPlan, hooks: RunHooks = {}): Promise<number> {
   const exited = once(init.process, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   let diagnostics = '';
   init.diagnostics.setEncoding('utf8').on('data', (text: string) => {
@@ -73,7 +75,7 @@ export async function runContainer(spec: ContainerSpec, idMap: IdMapPlan, namesp
           try {
             await applyIdMap(message.pid, idMap);
           } catch (error) {
-            init.process.kill('SIGKILL'); // unshare; --kill-child takes the init with it
+            await init.abort();
             throw new RunError((error as Error).message, EXIT_RUNTIME_FAILED);
           }
           hooks.onStart?.(message.pid);

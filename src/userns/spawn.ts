@@ -52,6 +52,8 @@ export interface SpawnedInit {
   /** What unshare(1), and the init until it execs, print on their stderr. */
   diagnostics: Readable;
   send(message: ParentMessage): void;
+  /** Give up on this init (bad input found after spawning): kill it and wait for it to go. */
+  abort(): Promise<void>;
 }
 
 export function spawnInit(options: NamespaceOptions): SpawnedInit {
@@ -66,14 +68,26 @@ export function spawnInit(options: NamespaceOptions): SpawnedInit {
   const pipe = child.stdio[SYNC_FD] as Readable & Writable;
   // The init may die without reading what we send (EPIPE): its exit status says why.
   pipe.on('error', () => {});
-  const lines = createInterface({ input: pipe, crlfDelay: Infinity });
+  // The iterator is made now, not when someone starts reading: readline only
+  // queues the lines that arrive after it exists, and "ready" may come early.
+  const lines = createInterface({ input: pipe, crlfDelay: Infinity })[Symbol.asyncIterator]();
   async function* messages(): AsyncGenerator<InitMessage> {
-    for await (const line of lines) if (line) yield JSON.parse(line) as InitMessage;
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      if (next.value) yield JSON.parse(next.value) as InitMessage;
+    }
   }
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   return {
     process: child,
     messages: messages(),
     diagnostics: child.stdio[2] as Readable,
     send: (message) => pipe.write(encode(message)),
+    abort: () => {
+      child.kill('SIGKILL'); // unshare; --kill-child takes the init with it
+      return exited;
+    },
   };
 }

@@ -1,6 +1,7 @@
 // One unprivileged runner and one busybox root filesystem per test file.
 import { after, before } from 'node:test';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Runner } from '../../scripts/lib/as-user.mjs';
 import { buildBusyboxRootfs } from '../../scripts/lib/rootfs.mjs';
 
@@ -25,4 +26,19 @@ export function assertOneLineError(assert, result, pattern) {
   assert.equal(lines.length, 1, `one stderr line, got: ${result.stderr}`);
   assert.match(lines[0], /^cellblock: /);
   assert.match(lines[0], pattern);
+}
+
+/**
+ * Host pids of processes that belong to RUNNER's cellblock: anything running
+ * its build (the CLI, unshare, an init), or in one of the pid NAMESPACES.
+ */
+export function leftoverProcesses(runner, namespaces = new Set()) {
+  const project = dirname(dirname(dirname(runner.cli)));
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try {
+      return namespaces.has(readlinkSync(`/proc/${pid}/ns/pid`)) || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${project}/dist/`);
+    } catch {
+      return false; // exited while we looked, or not ours to read
+    }
+  });
 }

@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmodSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { containerPid, waitForLine } from '../../scripts/lib/as-user.mjs';
-import { assertOneLineError, containerFixture } from './fixture.mjs';
+import { assertOneLineError, containerFixture, leftoverProcesses } from './fixture.mjs';
 
 const c = containerFixture();
 
@@ -87,6 +87,8 @@ test('an unreadable --env-file, a bad -u or -e, an unknown flag or a missing roo
   ];
   for (const [args, pattern] of cases) assertOneLineError(assert, await c.runner.cellblock(args), pattern);
   assert.equal((await c.runner.cellblock(['ps', '-a', '-q'])).stdout, before);
+  // The init is spawned before the input is checked: it must be gone too.
+  assert.deepEqual(leftoverProcesses(c.runner), []);
 });
 
 test('-e, --env-file, -u, -w shape the payload environment as docker does', async () => {
@@ -113,6 +115,7 @@ test('--name is unique; ps -a shows exited containers; rm removes them', async (
   const listed = (await c.runner.cellblock(['ps', '-a'])).stdout.split('\n').find((l) => l.endsWith(name));
   assert.match(listed, /"sh -c exit 7".*Exited \(7\)/);
   assertOneLineError(assert, await c.runner.cellblock(['run', '--name', name, '--rootfs', c.rootfs, 'true']), new RegExp(`"${name}" is already in use`));
+  assert.deepEqual(leftoverProcesses(c.runner), [], 'the early-spawned init of the refused run is gone');
   assert.equal((await c.runner.cellblock(['rm', name])).code, 0);
   assert.ok(!(await c.runner.cellblock(['ps', '-a'])).stdout.includes(name));
   assertOneLineError(assert, await c.runner.cellblock(['rm', name]), /no such container/);
@@ -136,14 +139,7 @@ test('20 runs in a row leave no processes, mounts, temporary directories or reco
     namespaces.add(r.stdout.trim());
   }
   // (Namespace inode numbers are recycled once a namespace is gone, so the set may be small.)
-  const project = dirname(dirname(dirname(c.runner.cli)));
-  const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return namespaces.has(readlinkSync(`/proc/${pid}/ns/pid`)) || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${project}/dist/`);
-    } catch {
-      return false; // exited while we looked, or not ours to read
-    }
-  });
+  const leftovers = leftoverProcesses(c.runner, namespaces);
   assert.deepEqual(leftovers, []);
   assert.deepEqual(await state(), before);
 });

@@ -1,0 +1,67 @@
+// Lab 5 — the uts and ipc namespaces: a hostname, and System V / POSIX IPC, of the container's own.
+// Chapter: chapters/05-uts-ipc.md
+// Code:    src/init/uts-ipc.ts (sethostname, the /dev/mqueue mount)
+//
+// Run: node labs/05-uts-ipc/lab.mjs
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { check, lab, section, show, skip } from '../lib.mjs';
+
+/** shmids listed in a /proc/sysvipc/shm text (the first line is a header). */
+const shmIds = (text) => text.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)[1]).filter(Boolean);
+
+await lab('Lab 5 · the uts and ipc namespaces', async ({ sh, asUser }) => {
+  section('namespaces of its own');
+  const ns = await sh('readlink /proc/self/ns/uts; readlink /proc/self/ns/ipc');
+  const [utsInside, ipcInside] = ns.stdout.trim().split('\n');
+  const [utsHost, ipcHost] = ['uts', 'ipc'].map((name) => readlinkSync(`/proc/self/ns/${name}`));
+  show([['/proc/self/ns/uts', utsHost, utsInside], ['/proc/self/ns/ipc', ipcHost, ipcInside]]);
+  check(utsInside?.startsWith('uts:[') && utsInside !== utsHost, 'the container has a uts namespace of its own', ns.stderr.trim());
+  check(ipcInside?.startsWith('ipc:[') && ipcInside !== ipcHost, 'the container has an ipc namespace of its own', ns.stderr.trim());
+
+  section('the hostname');
+  const hostBefore = (await asUser('hostname', [])).stdout.trim();
+  const byDefault = await sh('hostname; echo $HOSTNAME');
+  const named = await sh('hostname', { flags: ['-h', 'lab-five'] });
+  const renamed = await sh('hostname renamed-inside && hostname');
+  const hostAfter = (await asUser('hostname', [])).stdout.trim();
+  const [defaultName, envName] = byDefault.stdout.trim().split('\n');
+  show([
+    ['`hostname` by default', hostBefore, defaultName],
+    ['`hostname` with -h lab-five', hostBefore, named.stdout.trim()],
+    ['`hostname renamed-inside`', `${hostAfter} (afterwards)`, renamed.stdout.trim()],
+  ]);
+  check(/^[0-9a-f]{12}$/.test(defaultName ?? ''), 'by default the hostname is the container\'s short id (12 hex digits)', `got "${defaultName}"`);
+  check(envName === defaultName, '$HOSTNAME says the same', `got "${envName}"`);
+  check(named.stdout.trim() === 'lab-five', '-h NAME sets the hostname', named.stderr.trim());
+  check(renamed.stdout.trim() === 'renamed-inside', 'root inside may change the container\'s hostname', renamed.stderr.trim());
+  check(hostAfter === hostBefore, 'the host\'s hostname did not change', `was "${hostBefore}", now "${hostAfter}"`);
+
+  section('System V shared memory');
+  // A segment the user creates on the host lives in the host's ipc namespace;
+  // the container's ipc namespace starts empty.
+  const made = await asUser('ipcmk', ['-M', '4096']);
+  const shmid = /(\d+)\s*$/.exec(made.stdout.trim())?.[1];
+  if (made.code !== 0 || !shmid) {
+    skip('System V shared memory', made.code === null ? 'ipcmk (util-linux) did not run' : `ipcmk -M failed: ${made.stderr.trim()}`);
+  } else {
+    try {
+      const inside = await sh('cat /proc/sysvipc/shm');
+      const hostIds = shmIds(readFileSync('/proc/sysvipc/shm', 'utf8'));
+      const insideIds = shmIds(inside.stdout);
+      show([['shm segments (/proc/sysvipc/shm)', `${hostIds.length}, including ${shmid} (ipcmk)`, insideIds.length ? insideIds.join(' ') : 'none']]);
+      check(hostIds.includes(shmid), `the host lists the segment ${shmid} made with ipcmk`);
+      check(inside.code === 0 && insideIds.length === 0, 'the container sees no segment at all', inside.stderr.trim() || `got ${insideIds.join(' ')}`);
+    } finally {
+      await asUser('ipcrm', ['-m', shmid]);
+    }
+  }
+
+  section('POSIX message queues: /dev/mqueue');
+  const mq = await sh("grep ' /dev/mqueue ' /proc/self/mountinfo; ls -A /dev/mqueue");
+  const [mqLine = '', ...queues] = mq.stdout.trim().split('\n');
+  const fstype = mqLine.split(' - ')[1]?.split(' ')[0];
+  const hostMq = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/dev/mqueue');
+  show([['/dev/mqueue', hostMq ? `mounted (${hostMq.split(' - ')[1]?.split(' ')[0]})` : existsSync('/dev/mqueue') ? 'a directory' : 'not mounted',
+    fstype ? `${fstype}, ${queues.length} queues` : 'not mounted']]);
+  check(fstype === 'mqueue', '/dev/mqueue is an mqueue mount, showing the container\'s ipc namespace', mq.stderr.trim() || mq.stdout.trim());
+});
