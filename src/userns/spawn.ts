@@ -76,10 +76,16 @@ export function spawnInit(options: NamespaceOptions): SpawnedInit {
       if (next.value) yield JSON.parse(next.value) as InitMessage;
     }
   }
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
+  // Gone for good: unshare has exited, and the sync pipe has closed — the
+  // init holds its end until it dies (of --kill-child's SIGKILL, a moment
+  // after unshare), so that closing is the event that says so.
+  const gone = Promise.all([
+    new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    }),
+    new Promise<void>((resolve) => pipe.once('close', () => resolve())),
+  ]).then(() => undefined);
   return {
     process: child,
     messages: messages(),
@@ -87,7 +93,7 @@ export function spawnInit(options: NamespaceOptions): SpawnedInit {
     send: (message) => pipe.write(encode(message)),
     abort: () => {
       child.kill('SIGKILL'); // unshare; --kill-child takes the init with it
-      return exited;
+      return gone;
     },
   };
 }
