@@ -38,6 +38,26 @@ test('137 when the payload is killed with SIGKILL from the host', async () => {
   assert.equal(code, 137);
 });
 
+test('cellblock killed with SIGKILL takes its container with it (setpriv --pdeathsig, unshare --kill-child)', async () => {
+  const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, 'sh', '-c', 'echo ready; sleep 60 & wait']);
+  child.stdin.end();
+  await waitForLine(child.stdout, /^ready$/);
+  const pid = containerPid(child.pid);
+  assert.ok(pid, 'found the container pid 1 on the host');
+  // The container's stdout is this pipe: it closes once every process holding it has died.
+  const closed = once(child.stdout, 'close');
+  child.kill('SIGKILL');
+  await closed;
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    // No such process: it has died and been reaped.
+  }
+  const state = stat === undefined ? 'gone' : stat.slice(stat.lastIndexOf(')') + 2)[0];
+  assert.ok(state === 'gone' || state === 'Z', `pid 1 of the container is ${state}`);
+});
+
 test('stdin, stdout and stderr pass straight through', async () => {
   const r = await c.run([], ['cat'], { input: 'hi\n' });
   assert.equal(r.stdout, 'hi\n');
