@@ -7,6 +7,7 @@ import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { containerPid, waitForLine } from '../../scripts/lib/as-user.mjs';
+import { pidfdOpen, waitForExit } from '../../scripts/lib/pidfd.mjs';
 import { assertOneLineError, containerFixture, leftoverProcesses } from './fixture.mjs';
 
 const c = containerFixture();
@@ -42,20 +43,10 @@ test('cellblock killed with SIGKILL takes its container with it (setpriv --pdeat
   const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, 'sh', '-c', 'echo ready; sleep 60 & wait']);
   child.stdin.end();
   await waitForLine(child.stdout, /^ready$/);
-  const pid = containerPid(child.pid);
-  assert.ok(pid, 'found the container pid 1 on the host');
-  // The container's stdout is this pipe: it closes once every process holding it has died.
-  const closed = once(child.stdout, 'close');
+  const pid1 = pidfdOpen(containerPid(child.pid));
+  assert.ok(pid1 !== undefined, 'found the container pid 1 on the host');
   child.kill('SIGKILL');
-  await closed;
-  let stat;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    // No such process: it has died and been reaped.
-  }
-  const state = stat === undefined ? 'gone' : stat.slice(stat.lastIndexOf(')') + 2)[0];
-  assert.ok(state === 'gone' || state === 'Z', `pid 1 of the container is ${state}`);
+  assert.ok(waitForExit(pid1, 5_000), 'pid 1 of the container exited');
 });
 
 test('stdin, stdout and stderr pass straight through', async () => {
