@@ -21,7 +21,12 @@ export function waitForExit(pidfd, ms) {
   const pollfd = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
   pollfd.writeInt32LE(pidfd, 0);
   pollfd.writeInt16LE(POLLIN, 4);
-  const ready = poll(pollfd, 1, ms);
+  const deadline = Date.now() + ms;
+  let ready;
+  do {
+    // poll is never restarted after a signal handler ran (Node's SIGCHLD, say): EINTR means "again".
+    ready = poll(pollfd, 1, Math.max(0, deadline - Date.now()));
+  } while (ready === -1 && koffi.errno() === koffi.os.errno.EINTR && Date.now() < deadline);
   close(pidfd);
   return ready === 1;
 }

@@ -10,10 +10,12 @@ export const makeMountsPrivate: InitStep = {
   name: 'make-mounts-private',
   chapter: 3,
   run() {
-    // A new mount namespace starts as a copy of the host's, and on most
-    // systems (systemd makes / "shared") mounts still propagate between the
-    // copies. Without this, our mounts could appear on the host, and
-    // pivot_root refuses to work on a shared mount at all.
+    // A new mount namespace starts as a copy of the host's. Ours belongs to a
+    // new user namespace, so the kernel has already turned the host's
+    // "shared" mounts (systemd makes / shared) into slaves: nothing we mount
+    // can reach the host, but the host's mounts and unmounts still flow in —
+    // a disk mounted on the host would appear in the container. Private cuts
+    // that last link, and pivot_root wants no shared propagation around it.
     // Shell: mount --make-rprivate /
     mount(null, '/', null, MS_REC | MS_PRIVATE);
   },

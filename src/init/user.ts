@@ -1,6 +1,6 @@
 // Chapter 2 — who the payload runs as, inside the user namespace.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { SyscallError, chdir, setgroups, setresgid, setresuid } from '../syscalls/index.js';
+import { SIGKILL, SyscallError, chdir, setParentDeathSignal, setgroups, setresgid, setresuid } from '../syscalls/index.js';
 import { InitError } from './errors.js';
 import { parseGroup, parsePasswd, resolveUser } from './passwd.js';
 import type { InitStep } from './pipeline.js';
@@ -30,6 +30,13 @@ export const switchUser: InitStep = {
     // Shell: setpriv --regid GID --reuid UID (or su/runuser)
     withMappingHint(() => setresgid(user.gid), `group ${user.gid}`);
     withMappingHint(() => setresuid(user.uid), `user ${user.uid}`);
+    // unshare --kill-child asked the kernel to SIGKILL us when unshare dies,
+    // but the kernel forgets that request whenever the effective uid or gid
+    // changes (prctl(2)), as it just did. Ask again, or a container run with
+    // -u would outlive a killed cellblock. (If unshare died in the
+    // microseconds between the two calls, nothing tells us: getppid() is 0
+    // for pid 1 of a pid namespace either way.)
+    setParentDeathSignal(SIGKILL);
     chdir(spec.workdir);
   },
 };

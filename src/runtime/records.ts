@@ -123,19 +123,30 @@ export function findRecord(reference: string): ContainerRecord {
   throw new Error(`no such container: ${reference}`);
 }
 
-/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
-export function processStartTime(pid: number): string | undefined {
+/** State (field 3) and start time (field 22, clock ticks since boot) from /proc/PID/stat. */
+function processStat(pid: number): { state: string; startTime: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: split after its last ")".
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], startTime: fields[19] };
   } catch {
     return undefined;
   }
 }
 
+export function processStartTime(pid: number): string | undefined {
+  return processStat(pid)?.startTime;
+}
+
+/**
+ * Whether the record's pid 1 still runs: the same process (pids are reused,
+ * start times are not), and not a zombie — a pid 1 killed while cellblock was
+ * gone stays one until the host's init reaps it.
+ */
 export function isAlive(record: ContainerRecord): boolean {
-  return record.pid !== undefined && processStartTime(record.pid) === record.pidStartTime;
+  const stat = record.pid === undefined ? undefined : processStat(record.pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === record.pidStartTime;
 }
 
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nimble', 'proud', 'quiet', 'sharp', 'tender', 'vivid', 'witty', 'zealous'];

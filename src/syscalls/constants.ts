@@ -34,6 +34,9 @@ export const SIGSTOP = 19;
 export const NSIG = 65;
 export const SIG_SETMASK = 2;
 
+// prctl(2)
+export const PR_SET_PDEATHSIG = 1;
+
 // close_range(2)
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 

@@ -2,6 +2,6 @@
 export * from './constants.js';
 export { SyscallError } from './errors.js';
 export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
-export { sethostname, chdir, setresuid, setresgid, setgroups, execve } from './process.js';
+export { sethostname, chdir, setresuid, setresgid, setgroups, setParentDeathSignal, execve } from './process.js';
 export { makeInheritableBlocking, moveFd, closeOnExecFrom } from './fd.js';
 export { resetSignals } from './signals.js';

@@ -13,6 +13,7 @@ export const libc = {
   umount2: lib.func('int umount2(const char *target, int flags)'),
   sethostname: lib.func('int sethostname(const char *name, size_t len)'),
   chdir: lib.func('int chdir(const char *path)'),
+  prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
   setresuid: lib.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)'),
   setresgid: lib.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),
   setgroups: lib.func('int setgroups(size_t size, const uint32_t *list)'),

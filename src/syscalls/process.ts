@@ -1,6 +1,7 @@
 // Typed wrappers for process identity and execution.
 import { check, SyscallError } from './errors.js';
 import { lastErrno, libc } from './libc.js';
+import { PR_SET_PDEATHSIG } from './constants.js';
 
 /** hostname NAME (in the current uts namespace) */
 export function sethostname(name: string): void {
@@ -19,6 +20,11 @@ export function setresuid(uid: number): void {
 
 export function setresgid(gid: number): void {
   check(libc.setresgid(gid, gid, gid), 'setresgid', String(gid));
+}
+
+/** Shell: setpriv --pdeathsig SIGNAL — the signal this process gets when its parent dies. */
+export function setParentDeathSignal(signal: number): void {
+  check(libc.prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0), 'prctl', 'PR_SET_PDEATHSIG');
 }
 
 export function setgroups(gids: readonly number[]): void {

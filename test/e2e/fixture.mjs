@@ -42,3 +42,8 @@ export function leftoverProcesses(runner, namespaces = new Set()) {
     }
   });
 }
+
+/** Whether USER has a range in /etc/subuid (by name or uid), so --userns=subids works. */
+export function hasSubordinateIds(user) {
+  return readFileSync('/etc/subuid', 'utf8').split('\n').some((l) => l.startsWith(`${user.name}:`) || l.startsWith(`${user.uid}:`));
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { containerPid, waitForLine } from '../../scripts/lib/as-user.mjs';
 import { pidfdOpen, waitForExit } from '../../scripts/lib/pidfd.mjs';
-import { assertOneLineError, containerFixture, leftoverProcesses } from './fixture.mjs';
+import { assertOneLineError, containerFixture, hasSubordinateIds, leftoverProcesses } from './fixture.mjs';
 
 const c = containerFixture();
 
@@ -39,15 +39,18 @@ test('137 when the payload is killed with SIGKILL from the host', async () => {
   assert.equal(code, 137);
 });
 
-test('cellblock killed with SIGKILL takes its container with it (setpriv --pdeathsig, unshare --kill-child)', async () => {
-  const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, 'sh', '-c', 'echo ready; sleep 60 & wait']);
-  child.stdin.end();
-  await waitForLine(child.stdout, /^ready$/);
-  const pid1 = pidfdOpen(containerPid(child.pid));
-  assert.ok(pid1 !== undefined, 'found the container pid 1 on the host');
-  child.kill('SIGKILL');
-  assert.ok(waitForExit(pid1, 5_000), 'pid 1 of the container exited');
-});
+for (const [label, flags] of [['root', []], ['alice (-u changes the ids, which clears the parent-death signal)', ['-u', 'alice']]]) {
+  test(`cellblock killed with SIGKILL takes its container with it, payload as ${label}`, async (t) => {
+    if (flags.length && !hasSubordinateIds(c.runner.user)) return t.skip(`SKIP: ${c.runner.user.name} has no /etc/subuid range, so alice cannot exist`);
+    const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, ...flags, 'sh', '-c', 'echo ready; sleep 60 & wait']);
+    child.stdin.end();
+    await waitForLine(child.stdout, /^ready$/);
+    const pid1 = pidfdOpen(containerPid(child.pid));
+    assert.ok(pid1 !== undefined, 'found the container pid 1 on the host');
+    child.kill('SIGKILL');
+    assert.ok(waitForExit(pid1, 5_000), 'pid 1 of the container exited');
+  });
+}
 
 test('stdin, stdout and stderr pass straight through', async () => {
   const r = await c.run([], ['cat'], { input: 'hi\n' });
