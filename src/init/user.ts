@@ -4,6 +4,7 @@ import { SIGKILL, SyscallError, chdir, setParentDeathSignal, setgroups, setresgi
 import { InitError } from './errors.js';
 import { parseGroup, parsePasswd, resolveUser } from './passwd.js';
 import type { InitStep } from './pipeline.js';
+import { readFileOrEmpty } from '../runtime/files.js';
 
 export const switchUser: InitStep = {
   name: 'switch-user',
@@ -13,7 +14,7 @@ export const switchUser: InitStep = {
     // Read after pivot_root: these are the container's files, not the host's.
     let user;
     try {
-      user = resolveUser(spec.user.user, spec.user.group, parsePasswd(readOptional('/etc/passwd')), parseGroup(readOptional('/etc/group')));
+      user = resolveUser(spec.user.user, spec.user.group, parsePasswd(readFileOrEmpty('/etc/passwd')), parseGroup(readFileOrEmpty('/etc/group')));
     } catch (error) {
       throw new InitError((error as Error).message);
     }
@@ -53,10 +54,3 @@ function withMappingHint(call: () => void, what: string): void {
   }
 }
 
-function readOptional(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}

@@ -13,9 +13,10 @@
 //          and newgidmap (package uidmap) may write those, after checking
 //          the files. Images need this: their files belong to many ids.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
+import { readFileOrEmpty } from '../runtime/files.js';
 
 export type UsernsMode = 'single' | 'subids';
 export const USERNS_MODES: readonly UsernsMode[] = ['single', 'subids'];
@@ -63,22 +64,14 @@ export function buildMap(callerId: number, subordinate: { start: number; count: 
   return map;
 }
 
-function readOptional(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 /**
  * Decide the maps: the requested mode, or subids when the caller has
  * ranges in both files, else single. Throws a one-line reason when subids
  * were asked for and cannot be had.
  */
 export function planIdMap(requested: UsernsMode | undefined, caller: Caller = currentCaller()): IdMapPlan {
-  const subuids = parseSubordinateIds(readOptional('/etc/subuid'), { id: caller.uid, name: caller.name });
-  const subgids = parseSubordinateIds(readOptional('/etc/subgid'), { id: caller.gid, name: caller.name });
+  const subuids = parseSubordinateIds(readFileOrEmpty('/etc/subuid'), { id: caller.uid, name: caller.name });
+  const subgids = parseSubordinateIds(readFileOrEmpty('/etc/subgid'), { id: caller.gid, name: caller.name });
   const haveSubids = subuids.length > 0 && subgids.length > 0;
   const mode = requested ?? (haveSubids ? 'subids' : 'single');
   if (mode === 'single') return { mode, uidMap: buildMap(caller.uid, []), gidMap: buildMap(caller.gid, []) };
