@@ -68,6 +68,8 @@ program
   });
 
 try {
+  // Bare `cellblock` shows the help, as bare `docker` does (commander would call it an error).
+  if (process.argv.length <= 2) program.help();
   await program.parseAsync();
 } catch (error) {
   if (error instanceof CommanderError) {
