@@ -1,7 +1,6 @@
 // The parent's side of one container run: spawn step 1, map ids (step 2),
 // send the spec, then stay around as the container's signal relay until
 // pid 1 exits, and turn how it ended into docker's exit status.
-import { once } from 'node:events';
 import { applyIdMap, type IdMapPlan } from '../userns/idmap.js';
 import type { SpawnedInit } from '../userns/spawn.js';
 import { EXIT_RUNTIME_FAILED, statusFromWait } from './exit-status.js';
@@ -36,12 +35,6 @@ const UNSHARE_SIGKILL_BUG = 'sigprocmask unblock failed';
  * the end; resolves with the exit status docker would give.
  */
 export async function runContainer(init: SpawnedInit, spec: ContainerSpec, idMap: IdMapPlan, hooks: RunHooks = {}): Promise<number> {
-  const exited = once(init.process, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  let diagnostics = '';
-  init.diagnostics.setEncoding('utf8').on('data', (text: string) => {
-    if (diagnostics.length < 65536) diagnostics += text;
-  });
-  const diagnosticsDone = once(init.diagnostics, 'end');
 
   // Pid 1 of a pid namespace only receives the signals it installed a handler
   // for; the kernel drops the rest. So, as with docker, a payload that ignores
@@ -68,32 +61,29 @@ export async function runContainer(init: SpawnedInit, spec: ContainerSpec, idMap
   let initPid: number | undefined;
   let execed = false;
   try {
-    const conversation = (async () => {
-      for await (const message of init.messages) {
-        if (message.type === 'ready') {
-          initPid = message.pid;
-          try {
-            await applyIdMap(message.pid, idMap);
-          } catch (error) {
-            await init.abort();
-            throw new RunError((error as Error).message, EXIT_RUNTIME_FAILED);
-          }
-          hooks.onStart?.(message.pid);
-          init.send({ type: 'go', spec });
-        } else if (message.type === 'exec') {
-          execed = true;
-          payloadPid = initPid;
-        } else {
-          failure = message;
-          payloadPid = undefined;
+    for await (const message of init.messages) {
+      if (message.type === 'ready') {
+        initPid = message.pid;
+        try {
+          await applyIdMap(message.pid, idMap);
+        } catch (error) {
+          await init.abort();
+          throw new RunError((error as Error).message, EXIT_RUNTIME_FAILED);
         }
+        hooks.onStart?.(message.pid);
+        init.send({ type: 'go', spec });
+      } else if (message.type === 'exec') {
+        execed = true;
+        payloadPid = initPid;
+      } else {
+        failure = message;
+        payloadPid = undefined;
       }
-    })();
-    const spawnFailed = once(init.process, 'error').then(([error]) => {
-      throw new RunError(`cannot start setpriv/unshare (util-linux): ${(error as Error).message}`, EXIT_RUNTIME_FAILED);
-    });
-    await Promise.race([conversation, spawnFailed]);
-    const [[code, signal]] = await Promise.all([exited, diagnosticsDone]);
+    }
+    // The sync pipe has closed: the payload ran to its end, or something failed.
+    const [end, diagnostics] = await Promise.all([init.ended, init.diagnostics]);
+    if ('error' in end) throw new RunError(`cannot start setpriv/unshare (util-linux): ${end.error.message}`, EXIT_RUNTIME_FAILED);
+    const { code, signal } = end;
 
     if (failure) throw new RunError(failure.message, failure.code);
     if (interrupted && !execed) return statusFromWait(null, interrupted);

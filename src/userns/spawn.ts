@@ -44,13 +44,18 @@ export function unshareArgs(_options: NamespaceOptions): string[] {
   ];
 }
 
+/** How the setpriv→unshare process ended: its wait status, or why it never started. */
+export type InitEnd = { code: number | null; signal: NodeJS.Signals | null } | { error: Error };
+
 export interface SpawnedInit {
   /** The setpriv→unshare process; its exit status is the container's. */
   process: ChildProcess;
+  /** Settles once, however it ends — listened for from the start, so nothing is missed. */
+  ended: Promise<InitEnd>;
   /** Messages from the init, in order, ending when the sync pipe closes. */
   messages: AsyncIterable<InitMessage>;
-  /** What unshare(1), and the init until it execs, print on their stderr. */
-  diagnostics: Readable;
+  /** What unshare(1), and the init until it execs, printed on their stderr; settles when they are done. */
+  diagnostics: Promise<string>;
   send(message: ParentMessage): void;
   /** Give up on this init (bad input found after spawning): kill it and wait for it to go. */
   abort(): Promise<void>;
@@ -70,26 +75,41 @@ export function spawnInit(options: NamespaceOptions): SpawnedInit {
   pipe.on('error', () => {});
   // The iterator is made now, not when someone starts reading: readline only
   // queues the lines that arrive after it exists, and "ready" may come early.
-  const lines = createInterface({ input: pipe, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const reader = createInterface({ input: pipe, crlfDelay: Infinity });
+  const lines = reader[Symbol.asyncIterator]();
   async function* messages(): AsyncGenerator<InitMessage> {
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
       if (next.value) yield JSON.parse(next.value) as InitMessage;
     }
   }
+  const stderr = child.stdio[2] as Readable;
+  const diagnostics = new Promise<string>((resolve) => {
+    let text = '';
+    stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      if (text.length < 65536) text += chunk;
+    });
+    stderr.once('close', () => resolve(text));
+  });
+  const ended = new Promise<InitEnd>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (error) => {
+      // Never started (setpriv missing, say): Node leaves its pipes open with
+      // nothing behind them, so they would never end. Close them ourselves.
+      reader.close();
+      pipe.destroy();
+      stderr.destroy();
+      resolve({ error });
+    });
+  });
   // Gone for good: unshare has exited, and the sync pipe has closed — the
   // init holds its end until it dies (of --kill-child's SIGKILL, a moment
   // after unshare), so that closing is the event that says so.
-  const gone = Promise.all([
-    new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.once('error', () => resolve());
-    }),
-    new Promise<void>((resolve) => pipe.once('close', () => resolve())),
-  ]).then(() => undefined);
+  const gone = Promise.all([ended, new Promise<void>((resolve) => pipe.once('close', () => resolve()))]).then(() => undefined);
   return {
     process: child,
+    ended,
     messages: messages(),
-    diagnostics: child.stdio[2] as Readable,
+    diagnostics,
     send: (message) => pipe.write(encode(message)),
     abort: () => {
       child.kill('SIGKILL'); // unshare; --kill-child takes the init with it

@@ -105,6 +105,11 @@ test('an unreadable --env-file, a bad -u or -e, an unknown flag or a missing roo
   assert.deepEqual(leftoverProcesses(c.runner), []);
 });
 
+test('without util-linux on PATH: one line naming what is missing, exit 125, no hang', async () => {
+  const r = await c.runner.cellblock(['run', '--rm', '--rootfs', c.rootfs, 'true'], { env: { PATH: '/nonexistent' } });
+  assertOneLineError(assert, r, /cannot start setpriv\/unshare \(util-linux\): spawn setpriv ENOENT/);
+});
+
 test('-e, --env-file, -u, -w shape the payload environment as docker does', async () => {
   const dir = c.runner.tempDir('cellblock-env-');
   const file = join(dir, 'app.env');
