@@ -63,7 +63,9 @@ export class Runner {
     const own = this.tempDir('cellblock-runner-');
     this.runtimeDir = join(own, 'run');
     this.tmpDir = join(own, 'tmp');
-    for (const dir of [this.runtimeDir, this.tmpDir]) {
+    this.dataDir = join(own, 'data');
+    this.configDir = join(own, 'config');
+    for (const dir of [this.runtimeDir, this.tmpDir, this.dataDir, this.configDir]) {
       mkdirSync(dir, { mode: 0o700 });
       this.chownTree(dir);
     }
@@ -77,6 +79,8 @@ export class Runner {
       USER: this.user.name,
       LOGNAME: this.user.name,
       XDG_RUNTIME_DIR: this.runtimeDir,
+      XDG_DATA_HOME: this.dataDir,
+      XDG_CONFIG_HOME: this.configDir,
       TMPDIR: this.tmpDir,
       ...extra.env,
     };

@@ -8,8 +8,8 @@ export function ps(options: { all?: boolean; quiet?: boolean }): void {
     return;
   }
   const rows = [
-    ['CONTAINER ID', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
-    ...records.map((r) => [shortId(r.id), quoteCommand(r.command), `${ago(r.created)} ago`, describeStatus(r), r.name]),
+    ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
+    ...records.map((r) => [shortId(r.id), r.image ?? r.rootfs, quoteCommand(r.command), `${ago(r.created)} ago`, describeStatus(r), r.name]),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   for (const row of rows) process.stdout.write(row.map((cell, i) => cell.padEnd(widths[i])).join('   ').trimEnd() + '\n');

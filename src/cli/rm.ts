@@ -1,8 +1,10 @@
 // cellblock rm — remove containers. A running one needs -f, which kills it first.
-import { findRecord, isAlive, removeRecord } from '../runtime/records.js';
+import { findRecord, isAlive } from '../runtime/records.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
+import { planIdMap } from '../userns/idmap.js';
+import { removeContainer } from './run.js';
 
-export function rm(references: string[], options: { force?: boolean }): number {
+export async function rm(references: string[], options: { force?: boolean }): Promise<number> {
   let status = 0;
   for (const reference of references) {
     try {
@@ -13,7 +15,7 @@ export function rm(references: string[], options: { force?: boolean }): number {
         // runs it in the foreground sees the exit and writes it down.
         process.kill(record.pid!, 'SIGKILL');
       }
-      removeRecord(record);
+      await removeContainer(record, planIdMap(record.userns));
       process.stdout.write(`${reference}\n`);
     } catch (error) {
       process.stderr.write(`cellblock: ${(error as Error).message}\n`);

@@ -1,12 +1,20 @@
-// cellblock run — create a container from a root filesystem and run a command in it.
+// cellblock run — create a container from an image or a directory, and run a command in it.
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { removeTree } from '../image/unpack.js';
+import { parsePlatform } from '../image/platform.js';
+import type { PullPolicy } from '../image/local.js';
+import { resolveCommand } from '../image/run-config.js';
 import { planIdMap, isMapped, type IdMapPlan, type UsernsMode } from '../userns/idmap.js';
 import { DEFAULT_PATH, mergeEnv, parseEnvEntry, parseEnvFile, parseHostname, parseContainerName, parseUserOption, parseWorkdir } from '../runtime/options.js';
+import { dataDir } from '../runtime/paths.js';
 import { createRecord, newContainerId, processStartTime, removeRecord, shortId, updateRecord, type ContainerRecord } from '../runtime/records.js';
-import { resolveRootfs } from '../runtime/rootfs.js';
+import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
 import { RunError, runContainer } from '../runtime/run.js';
-import type { ContainerSpec } from '../runtime/spec.js';
+import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
 import type { SpawnedInit } from '../userns/spawn.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
+import { pullProgress } from './progress.js';
 
 export interface RunOptions {
   rootfs?: string;
@@ -19,23 +27,35 @@ export interface RunOptions {
   hostname?: string;
   readOnly?: boolean;
   userns?: UsernsMode;
+  entrypoint?: string;
+  pull: PullPolicy;
+  platform?: string;
+  tlsVerify: boolean;
 }
 
 /**
- * Run COMMAND in INIT, which main.ts spawned before loading this module so
- * that its Node starts while we check the input. Returns cellblock's exit status.
+ * Run POSITIONALS (IMAGE [COMMAND…], or COMMAND… with --rootfs) in INIT,
+ * which main.ts spawned before loading this module so that its Node starts
+ * while we check the input (and pull). Returns cellblock's exit status.
  */
-export async function run(command: string[], options: RunOptions, init: SpawnedInit): Promise<number> {
+export async function run(positionals: string[], options: RunOptions, init: SpawnedInit): Promise<number> {
   let spec: ContainerSpec;
   let idMap: IdMapPlan;
   let record: ContainerRecord;
   try {
     let name: string | undefined;
-    ({ spec, idMap, name } = prepare(command, options));
+    let source: RootfsSource;
+    ({ spec, idMap, name, source } = await prepare(positionals, options));
     record = createRecord(
-      { id: spec.id, command, rootfs: spec.rootfs, created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false },
+      {
+        id: spec.id, command: spec.command, rootfs: spec.rootfs, image: source.image, imageManifest: source.imageManifest,
+        storage: spec.overlay ? dirname(spec.overlay.upper) : undefined, userns: idMap.mode,
+        created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false,
+      },
       name,
     );
+    // overlayfs shows the upper directory's own mode as the container's "/": 0755, as every image's root is.
+    if (spec.overlay) for (const dir of [spec.rootfs, spec.overlay.upper, spec.overlay.work]) mkdirSync(dir, { recursive: true, mode: 0o755 });
   } catch (error) {
     await init.abort(); // bad input, or the name is taken: nothing else was created
     throw error;
@@ -50,40 +70,72 @@ export async function run(command: string[], options: RunOptions, init: SpawnedI
     if (error instanceof RunError) status = error.exitCode;
     throw error;
   } finally {
-    if (options.rm) removeRecord(record);
+    if (options.rm) await removeContainer(record, idMap);
     else updateRecord(spec.id, { status: 'exited', exitCode: status, finishedAt: new Date().toISOString(), pid: undefined, pidStartTime: undefined });
   }
 }
 
-/** Check everything the user typed and build the spec; throws a one-line Error. */
-function prepare(command: string[], options: RunOptions) {
-  const rootfs = resolveRootfs(options);
-  if (command.length === 0) throw new Error('run: no command given (usage: cellblock run --rootfs DIR COMMAND [ARG...])');
-  const user = options.user !== undefined ? parseUserOption(options.user) : { user: '0' };
-  const workdir = options.workdir !== undefined ? parseWorkdir(options.workdir) : '/';
+/** Forget the container, and delete its writable layer (which may hold files of subordinate ids). */
+export async function removeContainer(record: ContainerRecord, idMap: IdMapPlan): Promise<void> {
+  if (record.storage) await removeTree(record.storage, idMap);
+  removeRecord(record);
+}
+
+/** Check everything the user typed, get the root filesystem ready and build the spec; throws a one-line Error. */
+async function prepare(positionals: string[], options: RunOptions) {
+  // The cheap checks first: a typo should not cost a pull.
+  const userFlag = options.user !== undefined ? parseUserOption(options.user) : undefined;
+  const workdirFlag = options.workdir !== undefined ? parseWorkdir(options.workdir) : undefined;
   const name = options.name !== undefined ? parseContainerName(options.name) : undefined;
+  const hostnameFlag = options.hostname !== undefined ? parseHostname(options.hostname) : undefined;
+  const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;
   const fromFiles = options.envFile.flatMap((file) => parseEnvFile(file, process.env));
   const fromFlags = options.env.map((entry) => parseEnvEntry(entry, '-e', process.env)).filter((e): e is string => e !== undefined);
   const idMap = planIdMap(options.userns);
-  for (const [id, map, what] of [[user.user, idMap.uidMap, 'uid'], [user.group, idMap.gidMap, 'gid']] as const) {
-    if (id !== undefined && /^\d+$/.test(id) && !isMapped(map, Number(id))) {
-      throw new Error(`-u ${options.user}: ${what} ${id} is not mapped with --userns=${idMap.mode} (mapped: ${map.map((r) => `${r.inside}-${r.inside + r.count - 1}`).join(', ')})`);
-    }
+  if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
+
+  const source = await resolveRootfs(positionals, { ...options, platform, onProgress: pullProgress(process.stderr) }, idMap);
+  if (source.directory !== undefined && source.args.length === 0) {
+    throw new Error('run: no command given (usage: cellblock run --rootfs DIR COMMAND [ARG...])');
   }
+  const resolved = resolveCommand(source.config, { args: source.args, entrypoint: options.entrypoint, workdir: workdirFlag, user: options.user });
+  const user = userFlag ?? parseUserOption(resolved.user);
+  if (!userFlag) checkMapped(user.user, user.group, idMap, `the image's User "${resolved.user}"`);
+  const workdir = parseWorkdir(resolved.workdir);
 
   const id = newContainerId();
-  const hostname = options.hostname !== undefined ? parseHostname(options.hostname) : shortId(id);
+  const hostname = hostnameFlag ?? shortId(id);
   const spec: ContainerSpec = {
     id,
-    rootfs: rootfs.path,
+    ...rootOf(source, id),
     readOnly: options.readOnly ?? false,
     hostname,
-    command,
-    // docker's order: its defaults, then --env-file, then -e; the last KEY wins.
-    env: mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`], fromFiles, fromFlags),
+    command: resolved.argv,
+    // docker's order: its defaults, the image's Env, then --env-file, then -e; the last KEY wins.
+    env: mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`], source.config.Env ?? [], fromFiles, fromFlags),
     workdir,
     user,
   };
+  return { spec, idMap, name, source };
+}
 
-  return { spec, idMap, name };
+/** A directory is bound as it is; an image gets a writable layer of its own under the data dir. */
+function rootOf(source: RootfsSource, id: string): { rootfs: string; overlay?: OverlaySpec } {
+  if (source.directory !== undefined) return { rootfs: source.directory };
+  const storage = join(dataDir(), 'containers', id);
+  const layers = source.layers!;
+  if (layers.length === 0) throw new Error(`image ${source.image} has no layers: nothing to use as a root filesystem`);
+  return {
+    rootfs: join(storage, 'merged'),
+    overlay: { layersDir: dirname(layers[0]), lower: layers.map((layer) => basename(layer)).reverse(), upper: join(storage, 'upper'), work: join(storage, 'work') },
+  };
+}
+
+/** Numeric ids must exist in the user namespace's map; names are checked inside, against /etc/passwd. */
+function checkMapped(user: string, group: string | undefined, idMap: IdMapPlan, what: string): void {
+  for (const [id, map, kind] of [[user, idMap.uidMap, 'uid'], [group, idMap.gidMap, 'gid']] as const) {
+    if (id !== undefined && /^\d+$/.test(id) && !isMapped(map, Number(id))) {
+      throw new Error(`${what}: ${kind} ${id} is not mapped with --userns=${idMap.mode} (mapped: ${map.map((r) => `${r.inside}-${r.inside + r.count - 1}`).join(', ')})`);
+    }
+  }
 }

@@ -4,11 +4,14 @@
 import { readSync, writeSync } from 'node:fs';
 import { SYNC_FD, encode, type InitMessage, type ParentMessage } from '../runtime/protocol.js';
 
-export function tellParent(message: InitMessage): void {
+// The init's messages by default. Another child spawned through
+// src/userns/spawn.ts names its own types: tellParent<UnpackerMessage>(…).
+// (NoInfer: the type is the one named, never guessed from the argument.)
+export function tellParent<M extends { type: string } = InitMessage>(message: NoInfer<M>): void {
   writeSync(SYNC_FD, encode(message));
 }
 
-export function waitForParent(): ParentMessage {
+export function waitForParent<M extends { type: string } = ParentMessage>(): M {
   const chunks: Buffer[] = [];
   const buffer = Buffer.alloc(64 * 1024);
   for (;;) {
@@ -17,6 +20,6 @@ export function waitForParent(): ParentMessage {
     const chunk = buffer.subarray(0, n);
     const newline = chunk.indexOf(0x0a);
     chunks.push(Buffer.from(newline === -1 ? chunk : chunk.subarray(0, newline)));
-    if (newline !== -1) return JSON.parse(Buffer.concat(chunks).toString('utf8')) as ParentMessage;
+    if (newline !== -1) return JSON.parse(Buffer.concat(chunks).toString('utf8')) as M;
   }
 }

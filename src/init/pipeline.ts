@@ -10,6 +10,7 @@
 //     from the container's root, not the host's;
 //   - execve is last: it replaces this Node process with the payload.
 import type { ContainerSpec } from '../runtime/spec.js';
+import { mountOverlay } from '../overlay/mount.js';
 import { execPayload } from './exec.js';
 import { mountDev } from './dev.js';
 import { mountProc } from './proc.js';
@@ -36,6 +37,7 @@ export interface InitStep {
 
 export const pipeline: readonly InitStep[] = [
   makeMountsPrivate,
+  mountOverlay,
   bindRootfs,
   mountProc,
   mountDev,

@@ -24,6 +24,7 @@ export const makeMountsPrivate: InitStep = {
 export const bindRootfs: InitStep = {
   name: 'bind-rootfs',
   chapter: 3,
+  applies: (spec) => spec.overlay === undefined, // an image's root is an overlay mount instead
   run({ root }) {
     // pivot_root needs the new root to be a mount point, and a directory is
     // not one until something is mounted there: bind it onto itself.

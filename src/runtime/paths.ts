@@ -1,5 +1,6 @@
 // Where cellblock keeps things (see ARCHITECTURE.md, "Storage").
 import { lstatSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -19,6 +20,11 @@ export function runtimeDir(): string {
     throw new Error(`${dir} is not a private directory of ours (owner ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}); remove it or set XDG_RUNTIME_DIR`);
   }
   return dir;
+}
+
+/** Persistent data (images, containers' writable layers): $XDG_DATA_HOME/cellblock, or ~/.local/share/cellblock. */
+export function dataDir(): string {
+  return ensureDir(join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'cellblock'));
 }
 
 export function ensureDir(dir: string): string {

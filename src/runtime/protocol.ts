@@ -27,6 +27,10 @@ export type InitMessage =
 
 export type ParentMessage = { type: 'go'; spec: ContainerSpec };
 
-export function encode(message: InitMessage | ParentMessage): string {
+/**
+ * One line on a sync pipe. Any conversation of this shape uses it: the
+ * container's above, and the layer unpacker's (src/image/unpack/protocol.ts).
+ */
+export function encode(message: { type: string }): string {
   return JSON.stringify(message) + '\n';
 }

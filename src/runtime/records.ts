@@ -17,7 +17,15 @@ export interface ContainerRecord {
   id: string;
   name: string;
   command: string[];
+  /** The directory bound as /, or the overlay mount point of an image's layers. */
   rootfs: string;
+  /** The image as the user named it, and the manifest it ran, when there is one. */
+  image?: string;
+  imageManifest?: string;
+  /** The container's own files (overlay upper and work dirs), removed with it. */
+  storage?: string;
+  /** The id map it ran with: its files belong to those ids. */
+  userns: 'single' | 'subids';
   created: string;
   status: ContainerStatus;
   autoRemove: boolean;

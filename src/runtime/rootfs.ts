@@ -1,22 +1,50 @@
-// Where a container's root filesystem comes from. One function, so that the
-// next source (an image's layers, assembled with overlayfs) slots in here.
+// Where a container's root filesystem comes from: a directory (--rootfs), or
+// an image whose layers are stacked with overlayfs (chapter 07). Either way
+// the rest of `run` gets the same shape: what to mount, and the defaults
+// (command, environment, working directory, user) the source brings.
 import { realpathSync, statSync } from 'node:fs';
+import { resolveImage, layersFor, openStore, type PullPolicy } from '../image/local.js';
+import type { ContainerConfig, Platform } from '../image/oci.js';
+import type { PullEvent } from '../image/pull.js';
+import type { IdMapPlan } from '../userns/idmap.js';
 
 export interface RootfsSource {
-  /** Absolute, symlink-free host path of the directory that becomes "/". */
-  path: string;
+  /** --rootfs: the directory to bind. */
+  directory?: string;
+  /** An image: its layer directories, bottom first, and its name. */
+  layers?: string[];
+  image?: string;
+  imageManifest?: string;
+  /** The image's defaults; empty for a directory. */
+  config: ContainerConfig;
+  /** What the user typed after the image (or, with --rootfs, after the options). */
+  args: string[];
 }
 
-export function resolveRootfs(options: { rootfs?: string }): RootfsSource {
-  if (options.rootfs === undefined) {
-    throw new Error('run: no root filesystem given: pass --rootfs DIR (a directory holding the container\'s files)');
-  }
+export interface RootfsOptions {
+  rootfs?: string;
+  pull: PullPolicy;
+  platform?: Platform;
+  tlsVerify?: boolean;
+  onProgress?: (event: PullEvent) => void;
+}
+
+export async function resolveRootfs(positionals: string[], options: RootfsOptions, idMap: IdMapPlan): Promise<RootfsSource> {
+  if (options.rootfs !== undefined) return { directory: checkDirectory(options.rootfs), config: {}, args: positionals };
+  const [imageName, ...args] = positionals;
+  if (imageName === undefined) throw new Error('run: no image given (usage: cellblock run [OPTIONS] IMAGE [COMMAND] [ARG...], or --rootfs DIR COMMAND)');
+  const store = openStore();
+  const image = await resolveImage(store, imageName, { ...options, idMap });
+  return { layers: await layersFor(store, image, idMap), image: image.name, imageManifest: image.manifestDigest, config: image.config.config ?? {}, args };
+}
+
+function checkDirectory(rootfs: string): string {
   let path: string;
   try {
-    path = realpathSync(options.rootfs);
+    path = realpathSync(rootfs);
   } catch (error) {
-    throw new Error(`--rootfs ${options.rootfs}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`);
+    throw new Error(`--rootfs ${rootfs}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`);
   }
-  if (!statSync(path).isDirectory()) throw new Error(`--rootfs ${options.rootfs}: not a directory`);
-  return { path };
+  if (!statSync(path).isDirectory()) throw new Error(`--rootfs ${rootfs}: not a directory`);
+  return path;
 }

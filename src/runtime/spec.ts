@@ -7,10 +7,25 @@ export interface UserSpec {
   group?: string;
 }
 
+/** An image's layers as an overlay (chapter 07). */
+export interface OverlaySpec {
+  /** Directory holding the unpacked layers; `lower` names are relative to it. */
+  layersDir: string;
+  /** Layer directory names, topmost first (overlay's lowerdir order). */
+  lower: string[];
+  /** The container's own writable layer and overlay's work directory (same filesystem). */
+  upper: string;
+  work: string;
+}
+
 export interface ContainerSpec {
   id: string;
-  /** Absolute host path of the root filesystem. */
+  /**
+   * Absolute host path of the root filesystem: a directory to bind, or,
+   * with `overlay`, the empty directory the layers are mounted on.
+   */
   rootfs: string;
+  overlay?: OverlaySpec;
   readOnly: boolean;
   hostname: string;
   /** argv of the payload; argv[0] is looked up in the container's PATH. */

@@ -34,6 +34,16 @@ export const SIGSTOP = 19;
 export const NSIG = 65;
 export const SIG_SETMASK = 2;
 
+// flock(2)
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+
+// File types for mknod(2) — <sys/stat.h>. A whiteout is a character device
+// with device number 0/0 (overlayfs reads it as "deleted in this layer").
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+
 // prctl(2)
 export const PR_SET_PDEATHSIG = 1;
 

@@ -20,8 +20,14 @@ export const libc = {
   execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
   fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
   dup3: lib.func('int dup3(int oldfd, int newfd, int flags)'),
+  flock: lib.func('int flock(int fd, int operation)'),
   signal: lib.func('void *signal(int signum, void *handler)'),
   sigprocmask: lib.func('int sigprocmask(int how, const void *set, void *oldset)'),
+  // Device nodes and extended attributes: Node's fs has neither (layer unpacking, src/image/unpack/).
+  // (koffi has no ssize_t: long is the same size on Linux.)
+  mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+  lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
   // Calls glibc does not wrap go through syscall(2) with their number (see constants.ts).
   syscall: lib.func('long syscall(long number, ...)'),
 };

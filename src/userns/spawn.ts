@@ -22,7 +22,7 @@
 // namespace, but exec recomputes them, and while no uid is mapped yet the
 // process is "nobody" inside, so exec would drop them all. Keeping them as
 // ambient capabilities lets the init mount things.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SYNC_FD, encode, type InitMessage, type ParentMessage } from '../runtime/protocol.js';
@@ -47,22 +47,30 @@ export function unshareArgs(_options: NamespaceOptions): string[] {
 /** How the setpriv→unshare process ended: its wait status, or why it never started. */
 export type InitEnd = { code: number | null; signal: NodeJS.Signals | null } | { error: Error };
 
-export interface SpawnedInit {
-  /** The setpriv→unshare process; its exit status is the container's. */
+/**
+ * A Node process started by setpriv→unshare in namespaces of its own, and
+ * the parent's end of its sync pipe (fd 3): it sends FROM_CHILD messages and
+ * reads TO_CHILD ones, one JSON object per line (src/runtime/protocol.ts).
+ */
+export interface SpawnedInNamespaces<FromChild, ToChild> {
+  /** The setpriv→unshare process; its exit status is the child's. */
   process: ChildProcess;
   /** Settles once, however it ends — listened for from the start, so nothing is missed. */
   ended: Promise<InitEnd>;
-  /** Messages from the init, in order, ending when the sync pipe closes. */
-  messages: AsyncIterable<InitMessage>;
-  /** What unshare(1), and the init until it execs, printed on their stderr; settles when they are done. */
+  /** Messages from the child, in order, ending when the sync pipe closes. */
+  messages: AsyncIterable<FromChild>;
+  /** What unshare(1), and the child's Node, printed on their stderr; settles when they are done. */
   diagnostics: Promise<string>;
-  send(message: ParentMessage): void;
-  /** Give up on this init (bad input found after spawning): kill it and wait for it to go. */
+  send(message: ToChild): void;
+  /** Give up on this child (bad input found after spawning): kill it and wait for it to go. */
   abort(): Promise<void>;
 }
 
+/** The container's init: it says ready/exec/error, and is told "go" with the container's spec. */
+export type SpawnedInit = SpawnedInNamespaces<InitMessage, ParentMessage>;
+
 export function spawnInit(options: NamespaceOptions): SpawnedInit {
-  const child = spawn('setpriv', unshareArgs(options), {
+  return spawnInNamespaces<InitMessage, ParentMessage>(unshareArgs(options), {
     // stdin and stdout go straight to the payload. fd 2 is a pipe to us
     // (see STDERR_FD), fd 3 the sync pipe, fd 4 our stderr for the payload.
     stdio: ['inherit', 'inherit', 'pipe', 'pipe', 2],
@@ -70,16 +78,29 @@ export function spawnInit(options: NamespaceOptions): SpawnedInit {
     // only, which forwards it to pid 1 as docker does (see runtime/run.ts).
     detached: true,
   });
+}
+
+/**
+ * Spawn `setpriv SETPRIV_ARGS` — which runs unshare(1), which runs a Node
+ * script — and hold the parent's end of its sync pipe. fd 2 must be a pipe
+ * (diagnostics) and fd 3 the sync pipe; fds 0, 1 and 4 are the caller's choice.
+ * The container's init and the layer unpacker (src/image/unpack.ts) both start here.
+ */
+export function spawnInNamespaces<FromChild, ToChild extends { type: string }>(
+  setprivArgs: string[],
+  options: { stdio: StdioOptions; detached: boolean },
+): SpawnedInNamespaces<FromChild, ToChild> {
+  const child = spawn('setpriv', setprivArgs, options);
   const pipe = child.stdio[SYNC_FD] as Readable & Writable;
-  // The init may die without reading what we send (EPIPE): its exit status says why.
+  // The child may die without reading what we send (EPIPE): its exit status says why.
   pipe.on('error', () => {});
   // The iterator is made now, not when someone starts reading: readline only
   // queues the lines that arrive after it exists, and "ready" may come early.
   const reader = createInterface({ input: pipe, crlfDelay: Infinity });
   const lines = reader[Symbol.asyncIterator]();
-  async function* messages(): AsyncGenerator<InitMessage> {
+  async function* messages(): AsyncGenerator<FromChild> {
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
-      if (next.value) yield JSON.parse(next.value) as InitMessage;
+      if (next.value) yield JSON.parse(next.value) as FromChild;
     }
   }
   const stderr = child.stdio[2] as Readable;
@@ -102,8 +123,8 @@ export function spawnInit(options: NamespaceOptions): SpawnedInit {
     });
   });
   // Gone for good: unshare has exited, and the sync pipe has closed — the
-  // init holds its end until it dies (of --kill-child's SIGKILL, a moment
-  // after unshare), so that closing is the event that says so.
+  // child holds its end until it dies (with --fork, of --kill-child's
+  // SIGKILL, a moment after unshare), so that closing is the event that says so.
   const gone = Promise.all([ended, new Promise<void>((resolve) => pipe.once('close', () => resolve()))]).then(() => undefined);
   return {
     process: child,
@@ -112,7 +133,7 @@ export function spawnInit(options: NamespaceOptions): SpawnedInit {
     diagnostics,
     send: (message) => pipe.write(encode(message)),
     abort: () => {
-      child.kill('SIGKILL'); // unshare; --kill-child takes the init with it
+      child.kill('SIGKILL'); // unshare (or, without --fork, the Node it became); --kill-child takes a forked child with it
       return gone;
     },
   };

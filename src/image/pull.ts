@@ -1,0 +1,149 @@
+// Pulling an image (chapter 08), the registry protocol step by step:
+//
+//   GET /v2/NAME/manifests/TAG     the index (one manifest per platform) or a manifest
+//   GET /v2/NAME/manifests/DIGEST  the manifest for this machine's platform
+//   GET /v2/NAME/blobs/DIGEST      the config: env, cmd, and the diff_ids of the layers
+//   GET /v2/NAME/blobs/DIGEST      each layer, in parallel: hashed, stored, unpacked
+//
+// Every byte is checked against a digest before it is used: the manifest's
+// digest (computed by the registry client), each blob's sha256 as it streams
+// past, and each layer's diff_id (the sha256 of the uncompressed tar).
+import { createReadStream } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import { withLock } from '../runtime/lock.js';
+import { STORE_LOCK } from './gc.js';
+import type { IdMapPlan } from '../userns/idmap.js';
+import { credentialsFor } from './credentials.js';
+import { isIndex, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './oci.js';
+import { hostPlatform, selectManifest } from './platform.js';
+import { formatReference, type ImageReference } from './reference.js';
+import { Registry } from './registry.js';
+import type { LocalImage } from './local.js';
+import { DigestMismatchError, type Store } from './store.js';
+import { removeTree, unpackLayer } from './unpack.js';
+
+export interface PullOptions {
+  idMap: IdMapPlan;
+  platform?: Platform;
+  tlsVerify?: boolean;
+  onProgress?: (event: PullEvent) => void;
+}
+
+export type PullEvent =
+  | { kind: 'manifest'; reference: string; digest: string; layers: Descriptor[] }
+  | { kind: 'layer'; digest: string; status: 'present' | 'waiting' | 'downloading' | 'unpacking' | 'done'; bytes?: number; total?: number };
+
+export function pullImage(store: Store, ref: ImageReference, options: PullOptions): Promise<LocalImage> {
+  return withLock(store.locks, STORE_LOCK, () => pull(store, ref, options), true);
+}
+
+async function pull(store: Store, ref: ImageReference, options: PullOptions): Promise<LocalImage> {
+  const progress = options.onProgress ?? (() => {});
+  await removeStaleTemporaries(store, options.idMap);
+  const registry = await Registry.connect(ref.registry, { tlsVerify: options.tlsVerify, credentials: credentialsFor(ref.registry) });
+
+  let found = await registry.manifest(ref.repository, ref.digest ?? ref.tag!);
+  store.putBlob(found.digest, found.bytes);
+  if (isIndex(found.mediaType)) {
+    const chosen = selectManifest(parseJson<ImageIndex>(found.bytes, 'index'), options.platform ?? hostPlatform());
+    found = await registry.manifest(ref.repository, chosen.digest);
+    store.putBlob(found.digest, found.bytes);
+  }
+  const manifest = checkManifest(parseJson<ImageManifest>(found.bytes, 'manifest'), found.digest);
+  progress({ kind: 'manifest', reference: formatReference(ref), digest: found.digest, layers: manifest.layers });
+
+  if (!store.hasBlob(manifest.config.digest)) {
+    await store.putBlobStream(manifest.config.digest, (await registry.blob(ref.repository, manifest.config.digest)).stream);
+  }
+  const config = store.readJson<ImageConfig>(manifest.config.digest);
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw new Error(`image ${found.digest}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length} diff_ids`);
+  }
+  await Promise.all(manifest.layers.map((layer, i) =>
+    ensureLayer(store, layer, diffIds[i], options.idMap, progress, async () => (await registry.blob(ref.repository, layer.digest)).stream)));
+
+  const name = formatReference(ref);
+  store.setRef(name, found.digest);
+  return { name, manifestDigest: found.digest, manifest, config };
+}
+
+function parseJson<T>(bytes: Buffer, what: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch {
+    throw new Error(`the registry sent an ${what} that is not JSON`);
+  }
+}
+
+function checkManifest(manifest: ImageManifest, digest: string): ImageManifest {
+  if (!manifest.config?.digest || !Array.isArray(manifest.layers)) {
+    throw new Error(`manifest ${digest} has no config or layers (schema 1 manifests are not supported)`);
+  }
+  return manifest;
+}
+
+/**
+ * Make sure layer DIFF_ID is unpacked in the store, fetching LAYER with FETCH
+ * if its blob is not there yet. Two pulls of the same layer take turns on a
+ * lock; the second finds the work done.
+ */
+export async function ensureLayer(
+  store: Store, layer: Descriptor, diffId: string, idMap: IdMapPlan,
+  progress: (event: PullEvent) => void, fetch: () => Promise<Readable>,
+): Promise<void> {
+  if (store.hasLayer(diffId, idMap.mode)) return progress({ kind: 'layer', digest: layer.digest, status: 'present' });
+  progress({ kind: 'layer', digest: layer.digest, status: 'waiting' });
+  await withLock(store.locks, `layer-${diffId.slice(7)}-${idMap.mode}`, async () => {
+    if (store.hasLayer(diffId, idMap.mode)) return progress({ kind: 'layer', digest: layer.digest, status: 'present' });
+    const haveBlob = store.hasBlob(layer.digest);
+    const source = haveBlob ? createReadStream(store.blobPath(layer.digest)) : await fetch();
+    let bytes = 0;
+    source.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      progress({ kind: 'layer', digest: layer.digest, status: 'downloading', bytes, total: layer.size });
+    });
+
+    // One stream, two readers: the blob store (which hashes what it writes)
+    // and the unpacker. pipe() pauses the source whenever either is full, so
+    // memory stays flat whatever the layer's size. A blob already stored was
+    // verified when it was written; it only feeds the unpacker.
+    const toUnpack = new PassThrough();
+    const toStore = haveBlob ? undefined : new PassThrough();
+    source.pipe(toUnpack);
+    if (toStore) source.pipe(toStore);
+    const target = store.temporary('layer');
+    const stored = toStore ? store.putBlobStream(layer.digest, toStore) : Promise.resolve();
+    const unpacked = unpackLayer(toUnpack, layer.mediaType, target, idMap, { name: layer.digest });
+    // If one side fails, the other must not wait forever for bytes that will not come.
+    const stop = (error: unknown) => {
+      source.destroy(error as Error);
+      toUnpack.destroy(error as Error);
+      toStore?.destroy(error as Error);
+    };
+    source.on('error', stop);
+    stored.catch(stop);
+    unpacked.catch(stop);
+
+    const [storeResult, unpackResult] = await Promise.allSettled([stored, unpacked]);
+    try {
+      // A digest error explains an unpack error (corrupt bytes), not the other way round.
+      if (storeResult.status === 'rejected') throw storeResult.reason;
+      if (unpackResult.status === 'rejected') throw unpackResult.reason;
+      if (unpackResult.value.diffId !== diffId) {
+        throw new DigestMismatchError(`layer ${layer.digest} (uncompressed)`, diffId, unpackResult.value.diffId);
+      }
+    } catch (error) {
+      await removeTree(target, idMap).catch(() => {});
+      throw error;
+    }
+    for (const notice of unpackResult.value.notices) process.stderr.write(`cellblock: ${notice}\n`);
+    store.commit(target, store.layerPath(diffId, idMap.mode));
+    progress({ kind: 'layer', digest: layer.digest, status: 'done', bytes, total: layer.size });
+  });
+}
+
+/** Half-written blobs and layers of pulls that were killed: nothing uses them, so they go. */
+async function removeStaleTemporaries(store: Store, idMap: IdMapPlan): Promise<void> {
+  await Promise.all(store.staleTemporaries().map((path) => removeTree(path, idMap).catch(() => {})));
+}

@@ -1,0 +1,159 @@
+// The content store under $XDG_DATA_HOME/cellblock (chapter 08):
+//
+//   blobs/sha256/<hex>        manifests, configs and compressed layers, by digest
+//   layers/<mode>/<hex>       unpacked layers, by diff_id (the digest of the
+//                             uncompressed tar), once per id-map mode: a layer
+//                             unpacked with subordinate ids keeps its owners,
+//                             one unpacked with a single id has them all as root
+//   refs/<name>               "docker.io/library/busybox:latest" → manifest digest
+//   tmp/<pid>-…               work in progress; never read by anything else
+//   locks/                    flock(2) files (src/runtime/lock.ts)
+//
+// Nothing is ever written in place: every file and directory is made under
+// tmp/ and renamed into place, and rename(2) is atomic. So a pull killed at
+// any instant leaves either the finished thing or nothing a reader would use.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ensureDir } from '../runtime/paths.js';
+import type { UsernsMode } from '../userns/idmap.js';
+import { DIGEST } from './oci.js';
+
+export class DigestMismatchError extends Error {
+  constructor(what: string, expected: string, actual: string) {
+    super(`${what}: digest mismatch: expected ${expected}, got ${actual} (the data was corrupted or tampered with; nothing was stored)`);
+    this.name = 'DigestMismatchError';
+  }
+}
+
+export const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+const hexOf = (digest: string): string => {
+  if (!DIGEST.test(digest)) throw new Error(`"${digest}" is not a sha256 digest`);
+  return digest.slice('sha256:'.length);
+};
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  get locks(): string {
+    return join(this.root, 'locks');
+  }
+
+  blobPath(digest: string): string {
+    return join(this.root, 'blobs', 'sha256', hexOf(digest));
+  }
+
+  hasBlob(digest: string): boolean {
+    return existsSync(this.blobPath(digest));
+  }
+
+  readBlob(digest: string): Buffer {
+    return readFileSync(this.blobPath(digest));
+  }
+
+  readJson<T>(digest: string): T {
+    return JSON.parse(this.readBlob(digest).toString('utf8')) as T;
+  }
+
+  /** A fresh name under tmp/, tagged with our pid so a later cleanup knows whether its owner is alive. */
+  temporary(label: string): string {
+    return join(ensureDir(join(this.root, 'tmp')), `${process.pid}-${label}-${randomBytes(4).toString('hex')}`);
+  }
+
+  /** Store BYTES (a manifest or config we already hold) after checking they are DIGEST. */
+  putBlob(digest: string, bytes: Buffer): void {
+    const actual = sha256(bytes);
+    if (actual !== digest) throw new DigestMismatchError(`blob ${digest}`, digest, actual);
+    if (this.hasBlob(digest)) return;
+    const temporary = this.temporary('blob');
+    writeFileSync(temporary, bytes);
+    this.commit(temporary, this.blobPath(digest));
+  }
+
+  /**
+   * Stream SOURCE into the store as DIGEST, hashing as it goes. The bytes land
+   * in tmp/ and are renamed into blobs/ only if their sha256 is DIGEST.
+   */
+  async putBlobStream(digest: string, source: Readable): Promise<void> {
+    const temporary = this.temporary('blob');
+    const hash = createHash('sha256');
+    source.on('data', (chunk: Buffer) => hash.update(chunk));
+    try {
+      await pipeline(source, createWriteStream(temporary));
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== digest) throw new DigestMismatchError(`blob ${digest}`, digest, actual);
+      this.commit(temporary, this.blobPath(digest));
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  layerPath(diffId: string, mode: UsernsMode): string {
+    return join(this.root, 'layers', mode, hexOf(diffId));
+  }
+
+  hasLayer(diffId: string, mode: UsernsMode): boolean {
+    return existsSync(this.layerPath(diffId, mode));
+  }
+
+  /** Move a finished file or directory from tmp/ to its place. */
+  commit(temporary: string, destination: string): void {
+    ensureDir(join(destination, '..'));
+    renameSync(temporary, destination);
+  }
+
+  // — references —
+
+  private refPath(name: string): string {
+    return join(this.root, 'refs', encodeURIComponent(name));
+  }
+
+  setRef(name: string, manifestDigest: string): void {
+    const temporary = this.temporary('ref');
+    writeFileSync(temporary, JSON.stringify({ name, digest: manifestDigest }) + '\n');
+    this.commit(temporary, this.refPath(name));
+  }
+
+  getRef(name: string): string | undefined {
+    try {
+      return (JSON.parse(readFileSync(this.refPath(name), 'utf8')) as { digest: string }).digest;
+    } catch {
+      return undefined;
+    }
+  }
+
+  removeRef(name: string): boolean {
+    try {
+      unlinkSync(this.refPath(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  refs(): { name: string; digest: string }[] {
+    const dir = ensureDir(join(this.root, 'refs'));
+    return readdirSync(dir).flatMap((file) => {
+      try {
+        return [JSON.parse(readFileSync(join(dir, file), 'utf8')) as { name: string; digest: string }];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** tmp/ entries left by cellblock processes that no longer exist (a killed pull). */
+  staleTemporaries(): string[] {
+    const dir = ensureDir(join(this.root, 'tmp'));
+    return readdirSync(dir)
+      .filter((entry) => {
+        const pid = Number(entry.split('-')[0]);
+        return !(Number.isInteger(pid) && existsSync(`/proc/${pid}`));
+      })
+      .map((entry) => join(dir, entry));
+  }
+}

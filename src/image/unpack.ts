@@ -1,0 +1,173 @@
+// Unpacking an image layer into a directory that overlayfs can stack, as an
+// ordinary user, with the files' owners kept — the parent's side.
+//
+// Owners are the hard part. A layer's files belong to root, to uid 1000, to
+// www-data…; an unprivileged process may not chown(2) anything to anyone.
+// Root of a user namespace may, to any id the namespace maps. So the untar
+// runs in a process of its own inside a new user namespace, mapped exactly
+// like a container's (src/userns/idmap.ts): with /etc/subuid ranges, tar uid
+// 1000 lands on disk as host uid 100999, which is uid 1000 again in every
+// container started with the same map.
+//
+//   setpriv --pdeathsig KILL     if cellblock dies, the unpacker dies too
+//   unshare --user --keep-caps   a user namespace (no other: ids are all it needs),
+//                                keeping its capabilities across exec (as the init does)
+//           node dist/image/unpack-main.js
+//
+// The layer's bytes go to its stdin as they arrive; it decompresses, hashes
+// and untars them (src/image/unpack/untar.ts) and reports the diff_id.
+import { lstatSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { applyIdMap, type IdMapPlan } from '../userns/idmap.js';
+import { spawnInNamespaces } from '../userns/spawn.js';
+import { compressionOf } from './unpack/compression.js';
+import type { UnpackerJob, UnpackerMessage, UnpackerOrder } from './unpack/protocol.js';
+
+const UNPACKER = fileURLToPath(new URL('./unpack-main.js', import.meta.url));
+
+export function unpackerArgs(): string[] {
+  return ['--pdeathsig', 'KILL', '--', 'unshare', '--user', '--keep-caps', '--', process.execPath, UNPACKER];
+}
+
+export interface UnpackResult {
+  /** sha256:… of the uncompressed tar: the image config's rootfs.diff_ids entry for this layer. */
+  diffId: string;
+  /** Uncompressed bytes. */
+  size: number;
+  /** One line each, for the user: device nodes skipped, owners flattened, attributes refused. */
+  notices: string[];
+}
+
+export interface UnpackOptions {
+  /** How messages name the layer, e.g. its blob digest: `layer sha256:…: entry "../x" escapes …`. */
+  name?: string;
+}
+
+/**
+ * Unpack the layer arriving on LAYER (compressed as MEDIA_TYPE says) into
+ * TARGET, which must not exist and is created. Rejects with a one-line error
+ * — or with LAYER's own error, when the caller destroyed it with one — and
+ * then nothing is left at TARGET. On failure LAYER is destroyed: nothing
+ * will read the rest of it.
+ */
+export async function unpackLayer(
+  layer: Readable, mediaType: string, target: string, idMap: IdMapPlan, options: UnpackOptions = {},
+): Promise<UnpackResult> {
+  const label = options.name ? `layer ${options.name}` : 'layer';
+  let compression;
+  try {
+    compression = compressionOf(mediaType);
+  } catch (error) {
+    throw new Error(`${label}: ${(error as Error).message}`);
+  }
+  const root = resolve(target);
+  try {
+    // 0700 until the unpacker has finished with it (it sets 0755, or the tar's "./").
+    mkdirSync(root, { mode: 0o700 });
+  } catch (error) {
+    throw new Error(`${label}: cannot create ${root}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  try {
+    const report = await runUnpacker({ kind: 'unpack', target: root, compression, mode: idMap.mode, label }, idMap, label, layer);
+    if (report.type !== 'unpacked') throw new Error(`${label}: the unpacker answered "${report.type}"`);
+    return { diffId: report.diffId, size: report.size, notices: report.notices };
+  } catch (error) {
+    if (!layer.readableEnded) layer.destroy();
+    // Files in a half layer may belong to subordinate ids: only removeTree can delete them.
+    await removeTree(root, idMap).catch((removal: Error) => {
+      if (error instanceof Error) error.message += ` (and the partial layer was not removed: ${removal.message})`;
+    });
+    throw error;
+  }
+}
+
+/**
+ * rm -rf PATH, where PATH may hold files owned by subordinate ids and
+ * directories with mode 0000 that you cannot delete from outside: it runs
+ * in the same kind of user namespace as the unpacker (src/image/unpack/remove.ts).
+ * Nothing to do when PATH does not exist.
+ */
+export async function removeTree(path: string, idMap: IdMapPlan): Promise<void> {
+  const root = resolve(path);
+  if (root === '/') throw new Error('removeTree: refusing to remove /');
+  if (!lstatSync(root, { throwIfNoEntry: false })) return;
+  await runUnpacker({ kind: 'remove', path: root }, idMap, `cannot remove ${root}`);
+}
+
+type Report = Extract<UnpackerMessage, { type: 'unpacked' | 'removed' }>;
+
+/** Start an unpacker, map its ids, give it JOB (and INPUT on its stdin), and wait for its report. */
+async function runUnpacker(job: UnpackerJob, idMap: IdMapPlan, label: string, input?: Readable): Promise<Report> {
+  const child = spawnInNamespaces<UnpackerMessage, UnpackerOrder>(unpackerArgs(), {
+    // fd 0 the layer's bytes; fd 2 a pipe to us (what unshare or Node say
+    // when they fail); fd 3 the sync pipe.
+    stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe'],
+    // Our process group: a Ctrl-C on the terminal stops it with cellblock.
+    detached: false,
+  });
+  let inputFailure: Error | undefined;
+  if (input) {
+    feed(input, child.process.stdin!, (error) => {
+      inputFailure ??= error;
+      void child.abort();
+    });
+  }
+  let report: Report | undefined;
+  let failure: string | undefined;
+  let setupFailure: Error | undefined;
+  try {
+    for await (const message of child.messages) {
+      if (message.type === 'ready') {
+        try {
+          await applyIdMap(message.pid, idMap);
+          child.send({ type: 'go', job });
+        } catch (error) {
+          setupFailure = error as Error;
+          await child.abort();
+        }
+      } else if (message.type === 'error') {
+        failure = message.message;
+      } else {
+        report = message;
+      }
+    }
+  } catch (error) {
+    // An unpacker that fails before reading "go" exits with it unread, and
+    // the kernel answers our next read on the socket with ECONNRESET instead
+    // of end-of-file. Its report, if any, came before: treat this as the end.
+    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+  }
+  const [end, diagnostics] = await Promise.all([child.ended, child.diagnostics]);
+  // The caller's own error (a digest mismatch, say) explains whatever else went wrong.
+  if (inputFailure) throw inputFailure;
+  if (setupFailure) throw new Error(`${label}: ${setupFailure.message}`);
+  if ('error' in end) throw new Error(`${label}: cannot start setpriv/unshare (util-linux): ${end.error.message}`);
+  if (failure !== undefined) throw new Error(`${label}: ${firstLine(failure)}`);
+  if (!report) {
+    const said = firstLine(diagnostics.trim());
+    const how = said || (end.signal ? `killed by ${end.signal}` : `exit status ${end.code}`);
+    throw new Error(`${label}: the unpacker ended before finishing: ${how}`);
+  }
+  return report;
+}
+
+/**
+ * INPUT → STDIN, with backpressure (pipe() pauses INPUT while the unpacker
+ * is busy). ON_FAILURE hears about INPUT failing or being destroyed before
+ * its end; a failing STDIN (EPIPE: the unpacker stopped reading) is left to
+ * the unpacker's own report.
+ */
+function feed(input: Readable, stdin: Writable, onFailure: (error: Error) => void): void {
+  stdin.on('error', () => {});
+  input.on('error', onFailure);
+  input.on('close', () => {
+    if (!input.readableEnded) onFailure(input.errored ?? new Error('the layer stream was closed before its end'));
+  });
+  input.pipe(stdin);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0];
+}

@@ -1,0 +1,55 @@
+// Unit tests of image references, docker's command rules and platform choice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { familiarName, formatReference, parseReference } from '../../dist/image/reference.js';
+import { resolveCommand } from '../../dist/image/run-config.js';
+import { parsePlatform, selectManifest } from '../../dist/image/platform.js';
+
+const full = (text) => formatReference(parseReference(text));
+
+test('references are completed as docker completes them', () => {
+  assert.equal(full('busybox'), 'docker.io/library/busybox:latest');
+  assert.equal(full('alice/app:1.2'), 'docker.io/alice/app:1.2');
+  assert.equal(full('localhost/app'), 'localhost/app:latest');
+  assert.equal(full('127.0.0.1:5000/team/app:dev'), '127.0.0.1:5000/team/app:dev');
+  assert.equal(full('registry.example/a/b/c'), 'registry.example/a/b/c:latest');
+  assert.equal(full('[::1]:5000/app'), '[::1]:5000/app:latest');
+  const digest = `sha256:${'a'.repeat(64)}`;
+  assert.deepEqual(parseReference(`app@${digest}`), { registry: 'docker.io', repository: 'library/app', tag: undefined, digest });
+  assert.equal(full(`app:1@${digest}`), `docker.io/library/app:1@${digest}`);
+  assert.equal(familiarName(parseReference('busybox')), 'busybox');
+  assert.equal(familiarName(parseReference('alice/app')), 'alice/app');
+});
+
+test('bad references are one-line errors naming the problem', () => {
+  for (const [text, why] of [
+    ['', /empty/], ['Busybox', /lowercase/], ['app:', /not a valid tag/], ['app:bad tag', /not a valid tag/],
+    ['app@sha256:123', /64 lowercase hex/], ['a//b', /separators/], ['-app', /separators/], ['app:-x', /not a valid tag/],
+    [`${'a'.repeat(256)}`, /longer than 255/],
+  ]) {
+    assert.throws(() => parseReference(text), (e) => e.message.startsWith(`invalid image reference "${text}": `) && why.test(e.message), text);
+  }
+});
+
+test('entrypoint, cmd and run arguments combine by docker rules', () => {
+  const image = { Entrypoint: ['/entry'], Cmd: ['--default'], WorkingDir: '/app', User: 'app' };
+  assert.deepEqual(resolveCommand(image, { args: [] }), { argv: ['/entry', '--default'], workdir: '/app', user: 'app' });
+  assert.deepEqual(resolveCommand(image, { args: ['x'] }).argv, ['/entry', 'x']);
+  assert.deepEqual(resolveCommand(image, { args: [], entrypoint: 'sh' }).argv, ['sh'], '--entrypoint drops the image Cmd');
+  assert.deepEqual(resolveCommand(image, { args: ['-c', 'id'], entrypoint: 'sh' }).argv, ['sh', '-c', 'id']);
+  assert.deepEqual(resolveCommand(image, { args: ['id'], entrypoint: '' }).argv, ['id'], '--entrypoint "" clears it');
+  assert.deepEqual(resolveCommand({ Cmd: ['sh'] }, { args: [], workdir: '/w', user: '5' }), { argv: ['sh'], workdir: '/w', user: '5' });
+  assert.deepEqual(resolveCommand({}, { args: ['true'] }), { argv: ['true'], workdir: '/', user: '0' });
+  assert.throws(() => resolveCommand({}, { args: [] }), /no command specified/);
+  assert.throws(() => resolveCommand({ Entrypoint: null, Cmd: null }, { args: [] }), /no command specified/);
+});
+
+test('the platform is chosen from an index, and a missing one is named', () => {
+  const entry = (architecture, variant) => ({ mediaType: 'm', digest: `sha256:${architecture[0].repeat(64)}`, size: 1, platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) } });
+  const index = { schemaVersion: 2, manifests: [entry('arm64', 'v8'), entry('amd64'), entry('arm', 'v7')] };
+  assert.equal(selectManifest(index, { os: 'linux', architecture: 'amd64' }).platform.architecture, 'amd64');
+  assert.equal(selectManifest(index, parsePlatform('linux/arm64')).platform.architecture, 'arm64');
+  assert.equal(selectManifest(index, parsePlatform('linux/arm/v7')).platform.variant, 'v7');
+  assert.throws(() => selectManifest(index, parsePlatform('linux/s390x')), /no image for linux\/s390x in this index \(it has: linux\/arm64\/v8, linux\/amd64, linux\/arm\/v7\)/);
+  assert.throws(() => parsePlatform('linux'), /invalid --platform "linux"/);
+});
