@@ -17,7 +17,8 @@ export async function pull(text: string, options: { quiet?: boolean; platform?: 
     idMap: planIdMap(options.userns),
     platform: options.platform !== undefined ? parsePlatform(options.platform) : undefined,
     tlsVerify: options.tlsVerify,
-    onProgress: pullProgress(process.stderr, options.quiet),
+    // As docker pull: progress on stdout, so stderr holds nothing but a failure.
+    onProgress: pullProgress(process.stdout, options.quiet),
   });
   process.stdout.write(options.quiet ? `${imageId(image)}\n` : `Pulled ${image.name} (id ${short(imageId(image))}, manifest ${image.manifestDigest})\n`);
 }

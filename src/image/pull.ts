@@ -8,7 +8,7 @@
 // Every byte is checked against a digest before it is used: the manifest's
 // digest (computed by the registry client), each blob's sha256 as it streams
 // past, and each layer's diff_id (the sha256 of the uncompressed tar).
-import { createReadStream } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { withLock } from '../runtime/lock.js';
 import { STORE_LOCK } from './gc.js';
@@ -113,9 +113,12 @@ export async function ensureLayer(
     source.pipe(toUnpack);
     if (toStore) source.pipe(toStore);
     const target = store.temporary('layer');
-    const stored = toStore ? store.putBlobStream(layer.digest, toStore) : Promise.resolve();
+    const stored = toStore ? store.stageBlobStream(layer.digest, toStore) : Promise.resolve(undefined);
     const unpacked = unpackLayer(toUnpack, layer.mediaType, target, idMap, { name: layer.digest });
-    // If one side fails, the other must not wait forever for bytes that will not come.
+    // If one side fails, the other must not wait forever for bytes that will
+    // not come. Except one case: when the unpacker gives up on corrupt bytes,
+    // the store keeps reading to the end, so the verdict the user sees is the
+    // one that explains it — the blob's digest does not match.
     const stop = (error: unknown) => {
       source.destroy(error as Error);
       toUnpack.destroy(error as Error);
@@ -123,7 +126,11 @@ export async function ensureLayer(
     };
     source.on('error', stop);
     stored.catch(stop);
-    unpacked.catch(stop);
+    unpacked.catch((error) => {
+      if (!toStore) return stop(error);
+      source.unpipe(toUnpack);
+      toUnpack.destroy();
+    });
 
     const [storeResult, unpackResult] = await Promise.allSettled([stored, unpacked]);
     try {
@@ -134,10 +141,13 @@ export async function ensureLayer(
         throw new DigestMismatchError(`layer ${layer.digest} (uncompressed)`, diffId, unpackResult.value.diffId);
       }
     } catch (error) {
+      // Neither half is kept: a blob whose layer could not be unpacked is of no use.
+      if (storeResult.status === 'fulfilled' && storeResult.value) rmSync(storeResult.value, { force: true });
       await removeTree(target, idMap).catch(() => {});
       throw error;
     }
     for (const notice of unpackResult.value.notices) process.stderr.write(`cellblock: ${notice}\n`);
+    if (storeResult.value) store.commit(storeResult.value, store.blobPath(layer.digest));
     store.commit(target, store.layerPath(diffId, idMap.mode));
     progress({ kind: 'layer', digest: layer.digest, status: 'done', bytes, total: layer.size });
   });

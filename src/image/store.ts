@@ -73,11 +73,17 @@ export class Store {
     this.commit(temporary, this.blobPath(digest));
   }
 
-  /**
-   * Stream SOURCE into the store as DIGEST, hashing as it goes. The bytes land
-   * in tmp/ and are renamed into blobs/ only if their sha256 is DIGEST.
-   */
+  /** Stream SOURCE into the store as DIGEST, hashing as it goes (see stageBlobStream). */
   async putBlobStream(digest: string, source: Readable): Promise<void> {
+    this.commit(await this.stageBlobStream(digest, source), this.blobPath(digest));
+  }
+
+  /**
+   * Stream SOURCE into a file under tmp/, hashing as it goes, and return its
+   * path only if its sha256 is DIGEST: the caller then commits it into
+   * blobs/ — or deletes it, when something else about it was wrong.
+   */
+  async stageBlobStream(digest: string, source: Readable): Promise<string> {
     const temporary = this.temporary('blob');
     const hash = createHash('sha256');
     source.on('data', (chunk: Buffer) => hash.update(chunk));
@@ -85,7 +91,7 @@ export class Store {
       await pipeline(source, createWriteStream(temporary));
       const actual = `sha256:${hash.digest('hex')}`;
       if (actual !== digest) throw new DigestMismatchError(`blob ${digest}`, digest, actual);
-      this.commit(temporary, this.blobPath(digest));
+      return temporary;
     } catch (error) {
       rmSync(temporary, { force: true });
       throw error;

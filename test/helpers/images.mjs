@@ -59,7 +59,7 @@ function once(tag, build) {
   return built.get(tag);
 }
 
-async function run(file, args) {
+export async function run(file, args) {
   try {
     return (await execFileAsync(file, args, { encoding: 'utf8', maxBuffer: 16 << 20 })).stdout;
   } catch (error) {
@@ -70,23 +70,27 @@ async function run(file, args) {
   }
 }
 
-const umoci = (...args) => run('umoci', args);
+export const umoci = (...args) => run('umoci', args);
 
 let initialized;
 const initLayout = () => (initialized ??= umoci('init', '--layout', layout()));
 
-/** `umoci new` + `unpack`: an empty image TAG and its bundle, ready to be filled. */
-async function newImage(tag) {
-  await initLayout();
-  const bundle = join(work(), `bundle-${tag}`);
-  await umoci('new', '--image', `${layout()}:${tag}`);
-  await umoci('unpack', ...ROOTLESS, '--image', `${layout()}:${tag}`, bundle);
+/**
+ * `umoci new` + `unpack`: an empty image TAG and its bundle, ready to be
+ * filled. In this process's layout, unless LAYOUT (one `umoci init` made) and
+ * BUNDLE are given — as test/helpers/debian.mjs does for its cached image.
+ */
+export async function newImage(tag, { layout: dir, bundle = join(work(), `bundle-${tag}`) } = {}) {
+  if (dir === undefined) await initLayout();
+  const image = `${dir ?? layout()}:${tag}`;
+  await umoci('new', '--image', image);
+  await umoci('unpack', ...ROOTLESS, '--image', image, bundle);
   return bundle;
 }
 
-/** Turn what changed in BUNDLE/rootfs into a new layer of TAG. */
-async function repack(tag, bundle, createdBy) {
-  await umoci('repack', '--history.created_by', createdBy, '--image', `${layout()}:${tag}`, bundle);
+/** Turn what changed in BUNDLE/rootfs into a new layer of TAG (in LAYOUT, default this process's). */
+export async function repack(tag, bundle, createdBy, dir = layout()) {
+  await umoci('repack', '--history.created_by', createdBy, '--image', `${dir}:${tag}`, bundle);
   rmSync(bundle, { recursive: true, force: true });
 }
 
@@ -230,17 +234,17 @@ function descriptorOf(tag) {
 // Pushing
 
 /**
- * `skopeo copy` TAG of our layout to TARGET/NAME:DEST_TAG. TARGET is a host
+ * `skopeo copy` TAG of our layout (or of options.layout) to TARGET/NAME:DEST_TAG. TARGET is a host
  * ('127.0.0.1:PORT') or what startRegistry returned (its user and password are
  * then used). --preserve-digests: fail rather than let skopeo rewrite a
  * manifest, so the digests we return are the ones the registry serves.
  */
-async function push(tag, target, name, { tag: destTag = 'latest', all = false } = {}) {
+export async function push(tag, target, name, { tag: destTag = 'latest', all = false, layout: dir = layout() } = {}) {
   const { host, user, password } = typeof target === 'string' ? { host: target } : target;
   const digestFile = join(work(), `digest-${randomName()}`);
   await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--preserve-digests', '--digestfile', digestFile,
     ...(user ? ['--dest-creds', `${user}:${password}`] : []), ...(all ? ['--all'] : []),
-    `oci:${layout()}:${tag}`, `docker://${host}/${name}:${destTag}`]);
+    `oci:${dir}:${tag}`, `docker://${host}/${name}:${destTag}`]);
   const digest = readFileSync(digestFile, 'utf8').trim();
   rmSync(digestFile);
   return { reference: `${host}/${name}:${destTag}`, digest };

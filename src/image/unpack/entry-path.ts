@@ -3,12 +3,12 @@
 //
 // A layer is data from somebody else, and a tar entry's name is just a
 // string: "../../home/you/.bashrc" or "/etc/passwd" are as easy to write
-// into a tar as "usr/bin/ls". GNU tar strips a leading "/" and refuses
-// ".." ("tar: Removing leading `/' from member names"); cellblock does the
-// same, as docker and containerd do: a leading "/" means the layer's root
-// (a layer has no other), and any ".." component fails the whole layer,
-// even one like "a/../b" that would stay inside. No legitimate image needs
-// "..", and refusing it outright is simpler to trust than resolving it.
+// into a tar as "usr/bin/ls". No tool that builds images writes either (GNU
+// tar strips a leading "/" when it creates an archive: "Removing leading `/'
+// from member names"), so cellblock refuses both outright: an absolute name,
+// or any ".." component — even one like "a/../b" that would stay inside —
+// fails the whole layer. Refusing is simpler to trust than resolving, and a
+// layer that needs either was not made by an honest tool.
 
 /** A problem with one entry; the message names it, e.g. `entry "../x" escapes the layer directory`. */
 export class EntryError extends Error {
@@ -21,9 +21,10 @@ export class EntryError extends Error {
 
 /**
  * The components of NAME below the layer's root: "./usr//bin/" → ["usr", "bin"],
- * "/etc/passwd" → ["etc", "passwd"], "./" → [] (the root itself).
+ * "./" → [] (the root itself); "/etc/passwd" and "a/../b" are refused.
  */
 export function entryComponents(name: string): string[] {
+  if (name.startsWith('/')) throw new EntryError(name, 'is an absolute path (a layer entry must be relative to the layer)');
   const parts = name.split('/').filter((part) => part !== '' && part !== '.');
   if (parts.includes('..')) throw new EntryError(name, 'escapes the layer directory');
   return parts;

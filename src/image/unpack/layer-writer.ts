@@ -163,7 +163,7 @@ export class LayerWriter {
     try {
       components = entryComponents(linkname);
     } catch {
-      throw new EntryError(entry, `${what}, which escapes the layer directory`);
+      throw new EntryError(entry, `${what}, which ${linkname.startsWith('/') ? 'is an absolute path' : 'escapes the layer directory'}`);
     }
     if (components.length === 0) throw new EntryError(entry, `${what}, the layer's root directory`);
     const parent = this.dir.existingParentOf(entry, components);
