@@ -1,6 +1,6 @@
-// npm run demo — build a tiny root filesystem from the host's busybox-static
-// (offline) and show, side by side, what a process sees on the host and inside
-// a cellblock container.
+// npm run demo — build a tiny image from the host's busybox-static, offline,
+// with cellblock's own image code (`cellblock import`), run it by name, and
+// show side by side what a process sees on the host and inside the container.
 import { readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ try {
   runner = new Runner({ asRoot: true });
   console.log('(running as root: create an unprivileged user, or run as one, to see the rootless case)\n');
 }
+
+const IMAGE = 'localhost/cellblock-demo:latest';
 
 const probe = [
   'echo "uid=$(id -u)"',
@@ -37,7 +39,10 @@ try {
   host.hostname = hostname();
   host.processes = String(readdirSync('/proc').filter((p) => /^\d+$/.test(p)).length);
   host.mounts = String(readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length);
-  const inside = await runner.cellblock(['run', '--rm', '--rootfs', rootfs, 'sh', '-c', probe]);
+  const imported = await runner.cellblock(['import', '--change', 'CMD ["sh"]', rootfs, IMAGE]);
+  if (imported.code !== 0) throw new Error(`cellblock import failed (exit ${imported.code}): ${imported.stderr.trim()}`);
+  console.log((await runner.cellblock(['images'])).stdout);
+  const inside = await runner.cellblock(['run', '--rm', IMAGE, 'sh', '-c', probe]);
   if (inside.code !== 0) throw new Error(`cellblock run failed (exit ${inside.code}): ${inside.stderr.trim()}`);
   const container = parse(inside.stdout);
 
@@ -53,7 +58,8 @@ try {
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('   ').trimEnd());
   console.log(`\nThe same shell command ran twice: once as ${runner.user.name} on the host, once as pid 1 of a`);
-  console.log('container whose root is a busybox tree built just now. Chapters 01-05 explain each line.');
+  console.log(`container of ${IMAGE}, an image made just now from busybox-static (one layer,`);
+  console.log('mounted with overlayfs). Chapters 01-05 explain each line; 07 and 08 the image.');
   status = 0;
 } catch (error) {
   console.error(`demo: ${error.message}`);

@@ -1,6 +1,9 @@
 // cellblock pull, images, rmi, tag, image inspect — the image store as docker shows it.
 import { loadArchive, saveArchive, type ArchiveFormat } from '../image/archive.js';
 import { collectGarbage } from '../image/gc.js';
+import { importDirectory } from '../image/import.js';
+import { applyChange } from '../image/run-config.js';
+import type { ContainerConfig } from '../image/oci.js';
 import { findImage, imageId, listImages, openStore, type LocalImage } from '../image/local.js';
 import { parsePlatform } from '../image/platform.js';
 import { pullImage } from '../image/pull.js';
@@ -131,4 +134,10 @@ export async function save(names: string[], options: { output: string; format: A
 export async function prune(): Promise<void> {
   const { blobs, layers } = await collectGarbage(openStore());
   process.stdout.write(`Deleted: ${blobs} blobs, ${layers} layers\n`);
+}
+
+export async function importImage(dir: string, name: string, options: { change: string[]; userns?: UsernsMode }): Promise<void> {
+  const config = options.change.reduce<ContainerConfig>(applyChange, {});
+  const imported = await importDirectory(openStore(), dir, name, config, planIdMap(options.userns));
+  process.stdout.write(`Imported ${imported}\n`);
 }

@@ -136,6 +136,18 @@ program
   });
 
 program
+  .command('import')
+  .description('make a one-layer image from a directory')
+  .argument('<dir>', 'the directory that becomes the image\'s root filesystem')
+  .argument('<name>', 'the image name, e.g. localhost/demo:latest')
+  .option('-c, --change <instruction>', 'set config as a Dockerfile would: CMD, ENTRYPOINT, ENV, WORKDIR or USER', collect, [])
+  .addOption(new Option('--userns <mode>', 'unpack the layer for this id map (as run does)').choices(['single', 'subids']))
+  .action(async (dir: string, name: string, options) => {
+    const { importImage } = await import('./images.js');
+    await importImage(dir, name, options);
+  });
+
+program
   .command('save')
   .description('write images to a docker-archive or an OCI image layout')
   .argument('<image...>', 'names or ids')

@@ -35,3 +35,34 @@ export function resolveCommand(image: ContainerConfig, request: RunRequest): Res
     user: request.user ?? (image.User || '0'),
   };
 }
+
+/**
+ * docker import --change: the Dockerfile instructions that only set config.
+ * CMD and ENTRYPOINT take a JSON array (exec form) or a string, which — as in
+ * a Dockerfile — runs under /bin/sh -c.
+ */
+export function applyChange(config: ContainerConfig, change: string): ContainerConfig {
+  const match = /^\s*(CMD|ENTRYPOINT|ENV|WORKDIR|USER)\s+(.+?)\s*$/i.exec(change);
+  if (!match) throw new Error(`invalid --change "${change}": expected CMD, ENTRYPOINT, ENV, WORKDIR or USER followed by a value`);
+  const [, instruction, value] = match;
+  const command = () => {
+    if (!value.startsWith('[')) return ['/bin/sh', '-c', value];
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (Array.isArray(parsed) && parsed.every((part) => typeof part === 'string')) return parsed as string[];
+    } catch {
+      // reported below
+    }
+    throw new Error(`invalid --change "${change}": the exec form is a JSON array of strings`);
+  };
+  switch (instruction.toUpperCase()) {
+    case 'CMD': return { ...config, Cmd: command() };
+    case 'ENTRYPOINT': return { ...config, Entrypoint: command() };
+    case 'WORKDIR': return { ...config, WorkingDir: value };
+    case 'USER': return { ...config, User: value };
+    default: {
+      if (!/^[^=\s]+=/.test(value)) throw new Error(`invalid --change "${change}": ENV takes KEY=VALUE`);
+      return { ...config, Env: [...(config.Env ?? []), value] };
+    }
+  }
+}

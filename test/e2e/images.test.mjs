@@ -121,3 +121,12 @@ test('rmi refuses an image a container uses unless -f; removing the last name fr
   assert.match(removed.stdout, new RegExp(`Untagged: ${ref}`));
   assert.ok((await cellblock('images')).stdout.includes('test/single'), 'the other name still holds the image');
 });
+
+test('import makes a one-layer image from a directory, with --change for its config', async () => {
+  const r = await cellblock('import', '--change', 'CMD ["sh", "-c", "echo $GREETING from $(pwd)"]', '--change', 'ENV GREETING=hi', '--change', 'WORKDIR /tmp', c.rootfs, 'localhost/imported:1');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Imported localhost/imported:1\n');
+  const ran = await cellblock('run', '--rm', 'localhost/imported:1');
+  assert.deepEqual([ran.code, ran.stdout], [0, 'hi from /tmp\n']);
+  assertOneLineError(assert, await cellblock('import', '--change', 'RUN make', c.rootfs, 'localhost/x'), /invalid --change "RUN make"/);
+});

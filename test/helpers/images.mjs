@@ -59,7 +59,7 @@ function once(tag, build) {
   return built.get(tag);
 }
 
-export async function run(file, args) {
+async function run(file, args) {
   try {
     return (await execFileAsync(file, args, { encoding: 'utf8', maxBuffer: 16 << 20 })).stdout;
   } catch (error) {

@@ -53,3 +53,13 @@ test('the platform is chosen from an index, and a missing one is named', () => {
   assert.throws(() => selectManifest(index, parsePlatform('linux/s390x')), /no image for linux\/s390x in this index \(it has: linux\/arm64\/v8, linux\/amd64, linux\/arm\/v7\)/);
   assert.throws(() => parsePlatform('linux'), /invalid --platform "linux"/);
 });
+
+test('import --change sets config as a Dockerfile would', async () => {
+  const { applyChange } = await import('../../dist/image/run-config.js');
+  const config = ['CMD ["sh", "-c", "id"]', 'ENTRYPOINT /entry --x', 'ENV A=1', 'env B=two words', 'WORKDIR /srv', 'USER 1000:50']
+    .reduce(applyChange, {});
+  assert.deepEqual(config, { Cmd: ['sh', '-c', 'id'], Entrypoint: ['/bin/sh', '-c', '/entry --x'], Env: ['A=1', 'B=two words'], WorkingDir: '/srv', User: '1000:50' });
+  for (const [bad, why] of [['RUN make', /expected CMD, ENTRYPOINT/], ['CMD ["sh", 1]', /JSON array of strings/], ['CMD [oops', /JSON array/], ['ENV novalue', /KEY=VALUE/]]) {
+    assert.throws(() => applyChange({}, bad), (e) => e.message.startsWith(`invalid --change "${bad}"`) && why.test(e.message), bad);
+  }
+});
