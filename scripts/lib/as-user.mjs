@@ -6,7 +6,7 @@
 // creates with /etc/subuid ranges). That user may not be able to read the
 // checkout (under /root, say), so the built project is staged in a
 // world-readable temporary copy — hard links, so it costs milliseconds.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -124,11 +124,22 @@ export class Runner {
       try {
         rmSync(dir, { recursive: true, force: true });
       } catch (error) {
-        process.stderr.write(`cellblock checks: could not remove ${dir}: ${error.code ?? error.message}\n`);
+        if (!removeInUserNamespace(dir)) process.stderr.write(`cellblock checks: could not remove ${dir}: ${error.code ?? error.message}\n`);
       }
     }
     this.temporaries = [];
   }
+}
+
+/**
+ * Without root, files of subordinate ids (an image's layers, say) can only be
+ * deleted from inside a user namespace: cellblock's own removeTree does that.
+ */
+function removeInUserNamespace(dir) {
+  const script = `const { removeTree } = await import(${JSON.stringify(join(PROJECT, 'dist/image/unpack.js'))});
+    const { planIdMap } = await import(${JSON.stringify(join(PROJECT, 'dist/userns/idmap.js'))});
+    await removeTree(${JSON.stringify(dir)}, planIdMap());`;
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' }).status === 0;
 }
 
 export function collect(child, input) {
