@@ -34,10 +34,12 @@ async function pulledOrSkip(t) {
     t.skip(debian.skip);
     return false;
   }
-  t.diagnostic(debian.cached
-    ? `Debian ${debian.debianVersion} image from the cache (built ${debian.builtAt} in ${debian.buildSeconds} s)`
-    : `Debian ${debian.debianVersion} image built in ${debian.buildSeconds} s`);
-  pulled ??= cellblock('pull', debian.reference);
+  if (!pulled) {
+    t.diagnostic(debian.cached
+      ? `Debian ${debian.debianVersion} image from the cache (built ${debian.builtAt} in ${debian.buildSeconds} s)`
+      : `Debian ${debian.debianVersion} image built in ${debian.buildSeconds} s`);
+    pulled = cellblock('pull', debian.reference);
+  }
   const result = await pulled;
   assert.equal(result.code, 0, result.stderr);
   return true;
@@ -63,9 +65,9 @@ test('with subordinate ids, files owned by ids other than 0 keep them inside and
   if (!hasSubordinateIds(c.runner.user)) return t.skip(`SKIP: ${c.runner.user.name} has no /etc/subuid range`);
   if (!(await pulledOrSkip(t))) return;
   const { path, uid, gid, mode } = debian.owned; // e.g. /etc/gshadow, 0:42 (shadow), 640
-  const r = await cellblock('run', '--rm', debian.reference, 'sh', '-c', `stat -c '%u %g %a' ${path}; cat /proc/self/uid_map; echo; cat /proc/self/gid_map`);
+  const r = await cellblock('run', '--rm', debian.reference, 'sh', '-c', `stat -c '%u %g %a' ${path}; echo --; cat /proc/self/uid_map; echo --; cat /proc/self/gid_map`);
   assert.equal(r.code, 0, r.stderr);
-  const [inside, uidMap, gidMap] = r.stdout.trim().split('\n\n');
+  const [inside, uidMap, gidMap] = r.stdout.trim().split('\n--\n');
   assert.equal(inside, `${uid} ${gid} ${mode}`, `${path} keeps its owner, group and mode inside`);
 
   // On the host, the unpacked layer holds the ids the container's maps turn
