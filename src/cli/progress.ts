@@ -1,5 +1,6 @@
 // Pull progress: one bar per layer on a terminal (cli-progress), and one
 // plain line per layer event otherwise (logs, CI), as docker prints them.
+import { constants as osConstants } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { PullEvent } from '../image/pull.js';
 
@@ -37,6 +38,12 @@ function barProgress(out: Writable): (event: PullEvent) => void {
           format: '{layer}: {bar} {status} {value}/{total} bytes',
         }, progress.Presets.shades_classic);
         for (const layer of event.layers) rows.set(layer.digest, bars.create(layer.size, 0, { layer: short(layer.digest), status: 'waiting' }));
+        // However the pull ends — a failure exits at once, Ctrl-C would kill Node
+        // before any 'exit' handler — the terminal gets its cursor back.
+        process.once('exit', () => bars?.stop());
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+          process.once(signal, () => process.exit(128 + osConstants.signals[signal]));
+        }
       });
       return;
     }
