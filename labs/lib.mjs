@@ -14,7 +14,7 @@
 // When you run a lab as root it runs cellblock as the unprivileged user
 // `cbtest` (scripts/lib/as-user.mjs explains why): rootless is the point.
 import { chalk } from 'zx';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runner } from '../scripts/lib/as-user.mjs';
 import { buildBusyboxRootfs } from '../scripts/lib/rootfs.mjs';
@@ -24,6 +24,7 @@ export const DEFAULT_TIMEOUT_MS = 20_000;
 
 const tally = { passed: 0, failed: 0, skipped: 0 };
 const running = new Set(); // cellblock processes this lab started and has not seen exit
+const cleanups = []; // what a lab started besides containers (a registry…), undone by finish()
 let runner;
 let finishing = false;
 
@@ -68,6 +69,20 @@ export function show(rows, heading = ['', 'host', 'container']) {
   console.log(`  ${'─'.repeat(widths[0])}─┼─${'─'.repeat(widths[1])}─┼─${'─'.repeat(widths[2])}`);
   for (const row of rows) console.log(line(row));
   console.log();
+}
+
+/**
+ * Commands this lab needs that are not on the PATH (['umoci', …] → ['umoci']).
+ * A lab says SKIP for what it cannot show without them.
+ */
+export function missingCommands(commands) {
+  const path = (process.env.PATH || '/usr/bin:/bin').split(':');
+  return commands.filter((command) => !path.some((dir) => existsSync(join(dir, command))));
+}
+
+/** Run FN when the lab finishes, however it ends (before the temporary directories go). */
+export function onCleanup(fn) {
+  cleanups.push(fn);
 }
 
 export function section(title) {
@@ -206,11 +221,26 @@ async function setup(title) {
   /** Run a shell script in a new container. */
   const sh = (script, options) => run(['sh', '-c', script], options);
 
+  /**
+   * Any verb, `cellblock ARGS…` (pull, images, run IMAGE…), to the end:
+   * { code, signal, stdout, stderr }. ENV adds to cellblock's environment.
+   */
+  async function cellblock(args, { input = '', timeout = DEFAULT_TIMEOUT_MS, env } = {}) {
+    const container = new Container(runner.spawnCellblock(args, env ? { env } : {}));
+    container.child.stdin.end(input);
+    const result = await container.wait(timeout);
+    if (result === null) {
+      container.child.kill('SIGKILL');
+      throw new Error(`cellblock ${args.join(' ')} did not finish within ${timeout} ms`);
+    }
+    return { ...result, stdout: container.stdout, stderr: container.stderr };
+  }
+
   /** Run a command on the host as the same user cellblock runs as. */
   const asUser = (file, args, options = {}) =>
     within(runner.exec(file, args, options), options.timeout ?? DEFAULT_TIMEOUT_MS, { code: null, signal: 'timeout', stdout: '', stderr: 'timed out' });
 
-  return { runner, user: runner.user, rootfs, run, sh, start, asUser };
+  return { runner, user: runner.user, rootfs, run, sh, start, asUser, cellblock };
 }
 
 /**
@@ -228,6 +258,9 @@ export async function finish(error) {
   // with it (setpriv --pdeathsig, unshare --kill-child).
   for (const child of running) child.kill('SIGKILL');
   await within(Promise.all([...running].map((child) => new Promise((r) => child.once('close', r)))), 5_000);
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await within(Promise.resolve().then(cleanup), 10_000).catch((e) => console.log(`  cleanup failed: ${e.message}`));
+  }
   runner?.cleanup();
 
   const summary = `${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`;

@@ -1,17 +1,34 @@
-// npm run bench — start latency of a whole `run … true`, side by side with
-// crun, bubblewrap and podman on the same busybox root filesystem, all as the
-// same unprivileged user, in one run. Peers that are not installed are listed
-// as such. Rounds are interleaved so machine noise hits every tool alike.
+// npm run bench — three tables, all as the same unprivileged user, in one run:
 //
-// BENCH_RUNS=N sets the measured runs per tool (default 15, after 2 warm-ups).
+//  1. start latency of a whole `run … true`, side by side with crun,
+//     bubblewrap and podman on the same busybox root filesystem;
+//  2. pull + unpack of a Debian image (test/helpers/debian.mjs) from a
+//     registry on 127.0.0.1, each from an empty store: cellblock, podman, and
+//     the by-hand baseline `skopeo copy` + `tar -xzf`;
+//  3. `run --rm IMAGE true` on the Debian image vs the busybox one: layers are
+//     mounted, not copied, so start time must not grow with the image's size.
+//
+// Peers that are not installed are listed as such. Rounds are interleaved so
+// machine noise hits every tool alike.
+//
+// BENCH_RUNS=N sets the measured runs per tool of tables 1 and 3 (default 15,
+// after 2 warm-ups); BENCH_PULL_RUNS=N those of table 2 (default 3, no
+// warm-up: every run starts from an empty store anyway).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runner } from './lib/as-user.mjs';
 import { buildBusyboxRootfs } from './lib/rootfs.mjs';
+import { startRegistry } from '../test/helpers/registry.mjs';
+import { pushSingleLayer } from '../test/helpers/images.mjs';
+import { pushDebian } from '../test/helpers/debian.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 15);
+const PULL_RUNS = Number(process.env.BENCH_PULL_RUNS || 3);
 const WARMUP = 2;
+// Bounds: a run that takes longer has hung (a start takes well under a second here, a pull seconds).
+const START_TIMEOUT_MS = 30_000;
+const PULL_TIMEOUT_MS = 5 * 60_000;
 
 const runner = new Runner();
 const work = runner.tempDir('cellblock-bench-');
@@ -31,6 +48,7 @@ const installed = (tool) => {
 // beside cgroup v1 ones ("hybrid mode"). We may not change the host's mounts,
 // so on such a host the peers run in a private mount namespace where a tmpfs
 // hides /sys/fs/cgroup/unified. That wrapper has a cost: it is measured alone.
+// (`podman pull` never starts a runtime, so table 2 needs no wrapper.)
 const unifiedControllers = '/sys/fs/cgroup/unified/cgroup.controllers';
 const hybrid = existsSync(unifiedControllers) && readFileSync(unifiedControllers, 'utf8').trim() !== '';
 const HIDE_V2 = 'mount -t tmpfs none /sys/fs/cgroup/unified';
@@ -79,14 +97,25 @@ if (installed('podman') && installed('crun')) {
 } else tools.push({ name: 'podman run --rm', missing: 'not installed (apt-get install podman crun)' });
 if (hybrid) tools.push({ name: '† the mount-namespace wrapper alone', argv: () => hideV2(['true']) });
 
-async function timeOnce(tool) {
-  const [file, ...args] = tool.argv();
-  const start = process.hrtime.bigint();
-  const result = await runner.exec(file, args, { env: { XDG_RUNTIME_DIR: runner.runtimeDir } });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.code !== 0) throw new Error(`${tool.name}: exit ${result.code}: ${result.stderr.trim().split('\n').at(-1)}`);
-  return ms;
+/** Run ARGV as our user, bounded; throws with its last stderr line unless it exits 0. */
+async function execOk(name, argv, { env = {}, timeout = START_TIMEOUT_MS } = {}) {
+  const [file, ...args] = argv;
+  const result = await runner.exec(file, args, { env, timeout, killSignal: 'SIGKILL' });
+  if (result.signal === 'SIGKILL') throw new Error(`${name}: no end within ${timeout / 1000} s (killed)`);
+  if (result.code !== 0) throw new Error(`${name}: exit ${result.code}: ${result.stderr.trim().split('\n').at(-1)}`);
+  return result;
 }
+
+/** Wall time of ARGV, whole process, in ms. */
+async function timeArgv(name, argv, options) {
+  const start = process.hrtime.bigint();
+  await execOk(name, argv, options);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+// A tool is timed by its own once() when a run needs untimed set-up and
+// clean-up around it (a fresh store); otherwise its argv is timed as it is.
+const timeOnce = (tool) => (tool.once ? tool.once() : timeArgv(tool.name, tool.argv()));
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -94,39 +123,195 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-let status = 0;
-try {
-  const runnable = tools.filter((t) => !t.missing);
+/** Interleaved rounds: every tool once per round; a tool that fails once is out, with its reason. */
+async function measure(list, runs, warmup) {
+  const runnable = list.filter((t) => !t.missing);
   for (const tool of runnable) tool.samples = [];
-  for (let round = 0; round < WARMUP + RUNS; round++) {
+  for (let round = 0; round < warmup + runs; round++) {
     for (const tool of runnable) {
       if (tool.failed) continue;
       try {
         const ms = await timeOnce(tool);
-        if (round >= WARMUP) tool.samples.push(ms);
+        if (round >= warmup) tool.samples.push(ms);
       } catch (error) {
         tool.failed = error.message;
       }
     }
   }
-  const base = median(tools.find((t) => t.baseline).samples);
-  const rows = [['', 'median ms', 'min ms', '× cellblock']];
-  for (const tool of tools) {
+}
+
+/** Median, min and ratio to the baseline tool, in ms or (SCALE 1000) s; one aligned table. */
+function printTable(title, list, { unit = 'ms', scale = 1, ratio = '× cellblock' } = {}) {
+  const baseline = list.find((t) => t.baseline);
+  const base = baseline.samples?.length ? median(baseline.samples) : NaN;
+  const rows = [['', `median ${unit}`, `min ${unit}`, ratio]];
+  for (const tool of list) {
     if (tool.missing || tool.failed) rows.push([tool.name, '-', '-', tool.missing ?? `failed: ${tool.failed}`]);
-    else rows.push([tool.name, median(tool.samples).toFixed(1), Math.min(...tool.samples).toFixed(1), (median(tool.samples) / base).toFixed(2)]);
+    else rows.push([tool.name, (median(tool.samples) / scale).toFixed(scale === 1 ? 1 : 2), (Math.min(...tool.samples) / scale).toFixed(scale === 1 ? 1 : 2), (median(tool.samples) / base).toFixed(2)]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log(`Start latency of a container running \`true\`, whole process, ${RUNS} runs each (after ${WARMUP} warm-ups), as ${runner.user.name}:\n`);
+  console.log(`${title}\n`);
   for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('   ').trimEnd());
+}
+
+// ---------------------------------------------------------------------------
+// Tables 2 and 3: images from a registry on 127.0.0.1.
+
+const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** rm -rf DIR as our user; chmod first, since a by-hand tar leaves 0555 directories (/proc, /sys) that not even their owner may empty. */
+const removeAsUser = (dir) => execOk('rm -rf', ['sh', '-c', 'chmod -R u+rwX "$1" 2>/dev/null; rm -rf "$1"', 'sh', dir]);
+
+/**
+ * Flush dirty pages (untimed) before a timed pull. Each run writes ~120 MB and
+ * then deletes it; the kernel writes that back later, in the background, so
+ * without this a run would compete for the disk with its predecessor's
+ * writeback and the order of the tools would decide part of their times.
+ */
+const settle = () => execFileSync('sync');
+
+/** The three ways to get the image onto disk, each into a store of its own made (untimed) per run. */
+function pullTools(debian) {
+  const list = [];
+  list.push({
+    name: 'cellblock pull', baseline: true,
+    async once() {
+      const data = runner.tempDir('cellblock-bench-pull-');
+      const env = { XDG_DATA_HOME: data };
+      try {
+        settle();
+        return await timeArgv(this.name, [process.execPath, '--', runner.cli, 'pull', debian.reference], { env, timeout: PULL_TIMEOUT_MS });
+      } finally {
+        // Its layers hold files of subordinate ids: cellblock removes them from inside its user namespace.
+        await execOk('cellblock rmi', [process.execPath, '--', runner.cli, 'rmi', debian.reference], { env }).catch(() => {});
+        await removeAsUser(data);
+      }
+    },
+  });
+  if (installed('podman')) {
+    list.push({
+      // overlay, the driver closest to cellblock's layout (unpacked layers, mounted):
+      // given a --root of its own and no storage.conf, podman 4.3 would pick vfs.
+      name: 'podman pull (overlay storage)',
+      async once() {
+        const store = runner.tempDir('cellblock-bench-podman-');
+        const podman = ['podman', '--root', join(store, 'root'), '--runroot', join(store, 'runroot'), '--storage-driver', 'overlay'];
+        try {
+          settle();
+          return await timeArgv(this.name, [...podman, 'pull', '--quiet', '--tls-verify=false', debian.reference], { timeout: PULL_TIMEOUT_MS });
+        } finally {
+          // Files of subordinate ids again: remove them inside podman's user namespace.
+          await execOk('podman unshare rm', [...podman, 'unshare', 'rm', '-rf', store]).catch(() => {});
+          await removeAsUser(store);
+        }
+      },
+    });
+  } else list.push({ name: 'podman pull', missing: 'not installed (apt-get install podman)' });
+  if (installed('skopeo')) {
+    list.push({
+      // The floor: download and gunzip + untar, nothing else. Owners are not
+      // kept (tar as an ordinary user writes every file as its own).
+      name: 'skopeo copy + tar -xzf (by hand, owners not kept)',
+      async once() {
+        const dir = runner.tempDir('cellblock-bench-byhand-');
+        try {
+          settle();
+          const start = process.hrtime.bigint();
+          await execOk('skopeo copy', ['skopeo', 'copy', '--quiet', '--src-tls-verify=false', `docker://${debian.reference}`, `oci:${join(dir, 'oci')}:latest`], { timeout: PULL_TIMEOUT_MS });
+          const blob = (digest) => join(dir, 'oci/blobs/sha256', digest.slice('sha256:'.length));
+          const [{ digest }] = JSON.parse(readFileSync(join(dir, 'oci/index.json'), 'utf8')).manifests;
+          const rootfsDir = join(dir, 'rootfs');
+          await execOk('mkdir', ['mkdir', rootfsDir]);
+          for (const layer of JSON.parse(readFileSync(blob(digest), 'utf8')).layers) {
+            await execOk('tar -xzf', ['tar', '-xzf', blob(layer.digest), '-C', rootfsDir], { timeout: PULL_TIMEOUT_MS });
+          }
+          return Number(process.hrtime.bigint() - start) / 1e6;
+        } finally {
+          await removeAsUser(dir);
+        }
+      },
+    });
+  } else list.push({ name: 'skopeo copy + tar', missing: 'not installed (apt-get install skopeo)' });
+  return list;
+}
+
+/**
+ * Rootless podman keeps its user namespace alive with a "pause" process
+ * (catatonit -P) that outlives every podman command; its pid is in the
+ * runtime dir we gave podman, so it is ours to stop (and only it).
+ */
+function stopPodmanPause() {
+  const pidFile = join(runner.runtimeDir, 'libpod/tmp/pause.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('catatonit')) process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+async function imageTables() {
+  console.log('');
+  let registry;
+  try {
+    registry = await startRegistry({ auth: 'none' });
+  } catch (error) {
+    console.log(`Pull and image tables skipped: ${error.message}`);
+    return;
+  }
+  try {
+    let debian;
+    let busybox;
+    try {
+      [debian, busybox] = await Promise.all([pushDebian(registry, 'bench/debian'), pushSingleLayer(registry, 'bench/busybox')]);
+    } catch (error) {
+      debian = { skip: error.message }; // a failed build (debootstrap, umoci) or push: its reason, then on
+    }
+    if (debian.skip) {
+      console.log(`Pull and image tables skipped: ${debian.skip.replace(/^SKIP: /, '')}`);
+      return;
+    }
+    const built = debian.cached ? `cached, built ${debian.builtAt.slice(0, 10)} in ${debian.buildSeconds} s` : `built now in ${debian.buildSeconds} s`;
+    const layer = (digest) => statSync(registry.blobPath(digest)).size;
+    console.log(`Debian ${debian.debianVersion} (debootstrap --variant=minbase ${debian.suite}; ${built}): one layer, ${mb(debian.layerBytes)} gzip, ${mb(debian.rootfsBytes)} unpacked.`);
+    console.log(`busybox: one layer, ${mb(layer(busybox.layers[0]))} gzip.\n`);
+
+    const pulls = pullTools(debian);
+    await measure(pulls, PULL_RUNS, 0);
+    printTable(`Pull + unpack of the Debian image from a registry on 127.0.0.1, each from an empty store, ${PULL_RUNS} runs each, as ${runner.user.name}:`, pulls, { unit: 's', scale: 1000 });
+
+    // Both images in the runner's own store (runner.cleanup() removes it), pulled once, untimed.
+    for (const image of [busybox, debian]) {
+      await execOk('cellblock pull', [process.execPath, '--', runner.cli, 'pull', image.reference], { timeout: PULL_TIMEOUT_MS });
+    }
+    const starts = [
+      { name: `cellblock run --rm busybox true (${mb(layer(busybox.layers[0]))} gzip)`, argv: () => [process.execPath, '--', runner.cli, 'run', '--rm', busybox.reference, 'true'], baseline: true },
+      { name: `cellblock run --rm debian true (${mb(debian.layerBytes)} gzip)`, argv: () => [process.execPath, '--', runner.cli, 'run', '--rm', debian.reference, 'true'] },
+    ];
+    await measure(starts, RUNS, WARMUP);
+    console.log('');
+    printTable(`Start latency by image, ${RUNS} runs each (after ${WARMUP} warm-ups): layers are mounted, not copied, so the ratio should be ~1:`, starts, { ratio: '× busybox' });
+  } finally {
+    await registry.stop();
+  }
+}
+
+let status = 0;
+try {
+  await measure(tools, RUNS, WARMUP);
+  printTable(`Start latency of a container running \`true\`, whole process, ${RUNS} runs each (after ${WARMUP} warm-ups), as ${runner.user.name}:`, tools);
   if (hybrid) {
     console.log(`\n† This host's cgroup2 mount has controllers beside cgroup v1 (hybrid mode), which crun refuses;`);
     console.log('  crun and podman ran in a private mount namespace that hides it (the wrapper alone is shown).');
   }
+  await imageTables();
   console.log(`\nnode ${process.version}, ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`);
 } catch (error) {
   console.error(`bench: ${error.message}`);
   status = 1;
 } finally {
+  stopPodmanPause();
   runner.cleanup();
 }
 process.exit(status);

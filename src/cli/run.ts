@@ -1,9 +1,9 @@
 // cellblock run — create a container from an image or a directory, and run a command in it.
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { removeTree } from '../image/unpack.js';
 import { parsePlatform } from '../image/platform.js';
 import type { PullPolicy } from '../image/local.js';
+import type { PullEvent } from '../image/pull.js';
 import { resolveCommand } from '../image/run-config.js';
 import { planIdMap, isMapped, type IdMapPlan, type UsernsMode } from '../userns/idmap.js';
 import { DEFAULT_PATH, mergeEnv, parseEnvEntry, parseEnvFile, parseHostname, parseContainerName, parseUserOption, parseWorkdir } from '../runtime/options.js';
@@ -14,7 +14,6 @@ import { RunError, runContainer } from '../runtime/run.js';
 import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
 import type { SpawnedInit } from '../userns/spawn.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
-import { pullProgress } from './progress.js';
 
 export interface RunOptions {
   rootfs?: string;
@@ -77,7 +76,10 @@ export async function run(positionals: string[], options: RunOptions, init: Spaw
 
 /** Forget the container, and delete its writable layer (which may hold files of subordinate ids). */
 export async function removeContainer(record: ContainerRecord, idMap: IdMapPlan): Promise<void> {
-  if (record.storage) await removeTree(record.storage, idMap);
+  if (record.storage) {
+    const { removeTree } = await import('../image/unpack.js');
+    await removeTree(record.storage, idMap);
+  }
   removeRecord(record);
 }
 
@@ -94,7 +96,8 @@ async function prepare(positionals: string[], options: RunOptions) {
   const idMap = planIdMap(options.userns);
   if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
 
-  const source = await resolveRootfs(positionals, { ...options, platform, onProgress: pullProgress(process.stderr) }, idMap);
+  const onProgress = lazyProgress();
+  const source = await resolveRootfs(positionals, { ...options, platform, onProgress }, idMap);
   if (source.directory !== undefined && source.args.length === 0) {
     throw new Error('run: no command given (usage: cellblock run --rootfs DIR COMMAND [ARG...])');
   }
@@ -117,6 +120,15 @@ async function prepare(positionals: string[], options: RunOptions) {
     user,
   };
   return { spec, idMap, name, source };
+}
+
+/** Pull progress on stderr (stdout belongs to the container), loaded only if a pull happens. */
+function lazyProgress(): (event: PullEvent) => void {
+  let show: Promise<(event: PullEvent) => void> | undefined;
+  return (event) => {
+    show ??= import('./progress.js').then(({ pullProgress }) => pullProgress(process.stderr));
+    void show.then((print) => print(event)); // then() keeps the events in order
+  };
 }
 
 /** A directory is bound as it is; an image gets a writable layer of its own under the data dir. */

@@ -8,16 +8,10 @@ import { withLock } from '../runtime/lock.js';
 import { listRecords } from '../runtime/records.js';
 import { planIdMap } from '../userns/idmap.js';
 import type { ImageConfig, ImageManifest } from './oci.js';
-import type { Store } from './store.js';
+import { STORE_LOCK, type Store } from './store.js';
 import { removeTree } from './unpack.js';
 
 export interface Collected { blobs: number; layers: number }
-
-/**
- * Pulls hold the store lock shared while they add content that nothing names
- * yet; collecting takes it exclusively, so it never sees a pull half-done.
- */
-export const STORE_LOCK = 'store';
 
 export function collectGarbage(store: Store): Promise<Collected> {
   return withLock(store.locks, STORE_LOCK, () => collect(store));

@@ -1,13 +1,14 @@
 // Images already in the store: finding one by name or id, listing them, and
 // getting one ready to run (pulling it first when the --pull policy says so).
-import { withLock } from '../runtime/lock.js';
+// Running an image that is already here is the hot path: it reads the store
+// and nothing more. The pull and unpack machinery (and with it the FFI) is
+// imported only when something is missing.
 import { dataDir } from '../runtime/paths.js';
-import { STORE_LOCK } from './gc.js';
 import type { IdMapPlan } from '../userns/idmap.js';
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from './oci.js';
-import { ensureLayer, pullImage, type PullEvent } from './pull.js';
+import type { PullEvent } from './pull.js';
 import { formatReference, parseReference } from './reference.js';
-import { Store } from './store.js';
+import { STORE_LOCK, Store } from './store.js';
 
 export interface LocalImage {
   name: string;
@@ -70,6 +71,7 @@ export async function resolveImage(store: Store, text: string, options: ResolveO
   const local = options.pull === 'always' ? undefined : findImage(store, text);
   if (local) return local;
   if (options.pull === 'never') throw new Error(`image ${text} is not in the local store (and --pull=never)`);
+  const { pullImage } = await import('./pull.js');
   return pullImage(store, parseReference(text), options);
 }
 
@@ -79,9 +81,12 @@ export async function resolveImage(store: Store, text: string, options: ResolveO
  */
 export async function layersFor(store: Store, image: LocalImage, idMap: IdMapPlan): Promise<string[]> {
   const diffIds = image.config.rootfs.diff_ids;
+  const paths = diffIds.map((diffId) => store.layerPath(diffId, idMap.mode));
+  if (diffIds.every((diffId) => store.hasLayer(diffId, idMap.mode))) return paths;
+  const [{ withLock }, { ensureLayer }] = await Promise.all([import('../runtime/lock.js'), import('./pull.js')]);
   await withLock(store.locks, STORE_LOCK, () => Promise.all(image.manifest.layers.map((layer: Descriptor, i) =>
     ensureLayer(store, layer, diffIds[i], idMap, () => {}, () => {
       throw new Error(`layer ${layer.digest} of ${image.name} is missing from the store: pull the image again`);
     }))), true);
-  return diffIds.map((diffId) => store.layerPath(diffId, idMap.mode));
+  return paths;
 }

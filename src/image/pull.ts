@@ -11,7 +11,6 @@
 import { createReadStream, rmSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { withLock } from '../runtime/lock.js';
-import { STORE_LOCK } from './gc.js';
 import type { IdMapPlan } from '../userns/idmap.js';
 import { credentialsFor } from './credentials.js';
 import { isIndex, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './oci.js';
@@ -19,7 +18,7 @@ import { hostPlatform, selectManifest } from './platform.js';
 import { formatReference, type ImageReference } from './reference.js';
 import { Registry } from './registry.js';
 import type { LocalImage } from './local.js';
-import { DigestMismatchError, type Store } from './store.js';
+import { DigestMismatchError, STORE_LOCK, type Store } from './store.js';
 import { removeTree, unpackLayer } from './unpack.js';
 
 export interface PullOptions {

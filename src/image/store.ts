@@ -21,6 +21,12 @@ import { ensureDir } from '../runtime/paths.js';
 import type { UsernsMode } from '../userns/idmap.js';
 import { DIGEST } from './oci.js';
 
+/**
+ * Pulls hold this lock shared while they add content that nothing names yet;
+ * garbage collection takes it exclusively, so it never sees a pull half-done.
+ */
+export const STORE_LOCK = 'store';
+
 export class DigestMismatchError extends Error {
   constructor(what: string, expected: string, actual: string) {
     super(`${what}: digest mismatch: expected ${expected}, got ${actual} (the data was corrupted or tampered with; nothing was stored)`);

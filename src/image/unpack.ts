@@ -16,8 +16,8 @@
 //
 // The layer's bytes go to its stdin as they arrive; it decompresses, hashes
 // and untars them (src/image/unpack/untar.ts) and reports the diff_id.
-import { lstatSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { applyIdMap, type IdMapPlan } from '../userns/idmap.js';
@@ -93,7 +93,32 @@ export async function removeTree(path: string, idMap: IdMapPlan): Promise<void> 
   const root = resolve(path);
   if (root === '/') throw new Error('removeTree: refusing to remove /');
   if (!lstatSync(root, { throwIfNoEntry: false })) return;
+  if (removeOwnTree(root)) return;
   await runUnpacker({ kind: 'remove', path: root }, idMap, `cannot remove ${root}`);
+}
+
+/**
+ * The quick way, when every directory in the tree is ours — a container that
+ * wrote nothing, or wrote only as its root: no user namespace is needed, just
+ * directories made readable again (overlayfs leaves its work/work with mode
+ * 0). Returns false, having changed only modes of our own directories, when
+ * some directory belongs to another id.
+ */
+function removeOwnTree(root: string): boolean {
+  const accessible = (path: string): boolean => {
+    const stat = lstatSync(path);
+    if (!stat.isDirectory()) return true; // a file of any owner goes with write access to its directory
+    if (stat.uid !== process.getuid!()) return false;
+    if ((stat.mode & 0o700) !== 0o700) chmodSync(path, (stat.mode & 0o7777) | 0o700);
+    return readdirSync(path).every((name) => accessible(join(path, name)));
+  };
+  try {
+    if (!accessible(root)) return false;
+    rmSync(root, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 type Report = Extract<UnpackerMessage, { type: 'unpacked' | 'removed' }>;

@@ -3,7 +3,7 @@
 // the rest of `run` gets the same shape: what to mount, and the defaults
 // (command, environment, working directory, user) the source brings.
 import { realpathSync, statSync } from 'node:fs';
-import { resolveImage, layersFor, openStore, type PullPolicy } from '../image/local.js';
+import type { PullPolicy } from '../image/local.js';
 import type { ContainerConfig, Platform } from '../image/oci.js';
 import type { PullEvent } from '../image/pull.js';
 import type { IdMapPlan } from '../userns/idmap.js';
@@ -33,6 +33,7 @@ export async function resolveRootfs(positionals: string[], options: RootfsOption
   if (options.rootfs !== undefined) return { directory: checkDirectory(options.rootfs), config: {}, args: positionals };
   const [imageName, ...args] = positionals;
   if (imageName === undefined) throw new Error('run: no image given (usage: cellblock run [OPTIONS] IMAGE [COMMAND] [ARG...], or --rootfs DIR COMMAND)');
+  const { layersFor, openStore, resolveImage } = await import('../image/local.js');
   const store = openStore();
   const image = await resolveImage(store, imageName, { ...options, idMap });
   return { layers: await layersFor(store, image, idMap), image: image.name, imageManifest: image.manifestDigest, config: image.config.config ?? {}, args };

@@ -7,7 +7,7 @@
 //   debootstrap --variant=minbase bookworm B/rootfs MIRROR
 //   umoci repack --image L:bookworm B; umoci config --image L:bookworm --config.cmd bash
 //
-// debootstrap takes a minute and downloads ~40 MB, so the layout is built once
+// debootstrap takes half a minute here and downloads ~40 MB, so the layout is built once
 // and kept across runs in a cache directory, keyed by the suite and
 // RECIPE_VERSION (bump it when the recipe below changes and old caches must
 // not be used). debootstrap needs root (it chroots into the new tree and runs
@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { withLock } from '../../dist/runtime/lock.js';
 import { newImage, push, repack, umoci } from './images.mjs';
 
-export const SUITE = 'bookworm';
+const SUITE = 'bookworm';
 const RECIPE_VERSION = 'minbase-v1';
 const KEY = `debian-${SUITE}-${RECIPE_VERSION}`;
 const TAG = SUITE;
@@ -184,7 +184,7 @@ async function mirrorProblem(mirror) {
     const response = await fetch(`${mirror}/dists/${SUITE}/Release`, { method: 'HEAD', signal: AbortSignal.timeout(MIRROR_TIMEOUT_MS) });
     return response.ok ? undefined : `HTTP ${response.status} for dists/${SUITE}/Release`;
   } catch (error) {
-    return error.cause?.code ?? error.name ?? error.message;
+    return error.name === 'TimeoutError' ? `no answer in ${MIRROR_TIMEOUT_MS / 1000} s` : error.cause?.code ?? error.cause?.message ?? error.message;
   }
 }
 
