@@ -268,7 +268,7 @@ describe('a well-formed layer', () => {
       assert.deepEqual([stat.uid, stat.gid], [runner.user.uid, runner.user.gid], rel);
     }
     const flattened = result.result.notices.filter((n) => /owned by other ids/.test(n));
-    assert.deepEqual(flattened, ['layer sha256:test has files owned by other ids; kept as root (no /etc/subuid range: see --userns)']);
+    assert.deepEqual(flattened, ['layer sha256:test has files owned by other ids; kept as root, because only one id is mapped (--userns=single, or no /etc/subuid range)']);
   });
 
   test('modes, setuid/setgid/sticky included, survive the chown', () => {

@@ -135,7 +135,7 @@ await lab('Lab 7 · overlayfs', async ({ runner, rootfs, cellblock }) => {
   check(Number(inside.size) === BIG.length + APPENDED.length && inside.last === APPENDED.trim(), 'the container sees the modified file', JSON.stringify(inside));
   check(upperBig !== undefined && upperBig.ino !== layerBig.ino, 'on the host the copy is another file (another inode) than the layer\'s', `${upperBig?.ino} vs ${layerBig.ino}`);
   check(Number(inside.ino_before) === layerBig.ino && inside.ino_after === inside.ino_before,
-    'in the container the inode number stays the layer file\'s, before and after the copy-up (layers on one filesystem)', JSON.stringify(inside));
+    'in the container the inode number stays the layer file\'s, before and after the copy-up (while the mount lasts)', JSON.stringify(inside));
 
   section('whiteout: a deleted file is a character device 0/0 in the upper directory');
   const whiteout = lstatOrUndefined(join(upper, 'data/notes.txt'));

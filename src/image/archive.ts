@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join, normalize, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -112,9 +112,10 @@ async function addImage(store: Store, name: string, manifestDigest: string, idMa
 
 interface DockerArchiveEntry { Config: string; RepoTags?: string[] | null; Layers: string[] }
 
-async function loadDockerArchive(store: Store, dir: string, idMap: IdMapPlan): Promise<string[]> {
+async function loadDockerArchive(store: Store, given: string, idMap: IdMapPlan): Promise<string[]> {
+  const dir = resolve(given); // "-i ." must work: compare absolute paths
   const inside = (path: string) => {
-    const full = normalize(join(dir, path));
+    const full = resolve(dir, path);
     if (!full.startsWith(`${dir}/`)) throw new Error(`load: "${path}" points outside the archive`);
     return full;
   };

@@ -29,7 +29,7 @@ export const STORE_LOCK = 'store';
 
 export class DigestMismatchError extends Error {
   constructor(what: string, expected: string, actual: string) {
-    super(`${what}: digest mismatch: expected ${expected}, got ${actual} (the data was corrupted or tampered with; nothing was stored)`);
+    super(`${what}: digest mismatch: expected ${expected}, got ${actual} (the data was corrupted or tampered with; it was not stored)`);
     this.name = 'DigestMismatchError';
   }
 }

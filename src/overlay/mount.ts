@@ -6,11 +6,13 @@
 //              modified ("copy-up"), whiteouts for files it deleted
 //   workdir    overlayfs's scratch space, on the same filesystem as upperdir
 //
-// Rootless, the kernel (≥ 5.11) allows overlay in a user namespace only with
-// the "userxattr" option: overlay then keeps its own bookkeeping (opaque
-// directories, redirects) in user.overlay.* extended attributes, which an
-// unprivileged user may write, instead of trusted.overlay.*, which needs
-// root on the host.
+// Rootless overlay needs the "userxattr" option (Linux ≥ 5.11). Overlay keeps
+// its bookkeeping — which directories are opaque, where a renamed directory
+// came from — in extended attributes: trusted.overlay.* by default, which
+// only root on the host may write or even read. With "userxattr" it uses
+// user.overlay.* instead, which the unpacker can write. Without it the kernel
+// may still mount, but it cannot see the opaque directories of our layers
+// (deleted directories come back) and refuses some changes with EIO.
 import { MS_NODEV, chdir, mount } from '../syscalls/index.js';
 import { InitError } from '../init/errors.js';
 import type { InitStep } from '../init/pipeline.js';
@@ -31,8 +33,9 @@ export const mountOverlay: InitStep = {
   run({ spec, root }) {
     const overlay = spec.overlay!;
     const options = overlayOptions(overlay);
-    if (options.length >= PAGE) {
-      throw new InitError(`the image has ${overlay.lower.length} layers: too many for one overlay mount (${options.length} bytes of options, the kernel takes ${PAGE - 1})`);
+    const bytes = Buffer.byteLength(options); // the kernel counts bytes, not characters
+    if (bytes >= PAGE) {
+      throw new InitError(`the image has ${overlay.lower.length} layers: too many for one overlay mount (${bytes} bytes of options, the kernel takes ${PAGE - 1})`);
     }
     // The kernel resolves relative lowerdir paths from our working directory:
     // 64-character layer ids instead of full paths keep the options short.

@@ -56,3 +56,16 @@ test('load of something that is not an image, and save of an unknown image: one 
   assertOneLineError(assert, await c.runner.cellblock(['load', '-i', join(dir, 'absent.tar')]), /no such file or directory/);
   assertOneLineError(assert, await c.runner.cellblock(['save', '-o', join(dir, 'x.tar'), 'no-such-image']), /save: no such image: no-such-image/);
 });
+
+test('load -i . reads an extracted docker-archive from the current directory', async (t) => {
+  const dir = c.runner.tempDir('cellblock-extracted-');
+  const tarFile = join(dir, 'image.tar');
+  assert.equal((await c.runner.cellblock(['save', '-o', tarFile, image.reference])).code, 0);
+  const extracted = join(dir, 'x');
+  assert.equal((await c.runner.exec('sh', ['-c', `mkdir ${extracted} && tar -xf ${tarFile} -C ${extracted}`])).code, 0);
+  const other = new Runner();
+  t.after(() => other.cleanup());
+  const loaded = await other.cellblock(['load', '-i', '.'], { cwd: extracted });
+  assert.equal(loaded.code, 0, loaded.stderr);
+  assert.match(loaded.stdout, /Loaded image: .*archive\/three:latest/);
+});

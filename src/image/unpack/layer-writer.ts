@@ -213,7 +213,7 @@ export class LayerWriter {
   private chown(entry: string, meta: EntryMetadata, chown: (uid: number, gid: number) => void): void {
     let { uid, gid } = meta;
     if (this.mode === 'single' && (uid !== 0 || gid !== 0)) {
-      this.notices.once('has files owned by other ids; kept as root (no /etc/subuid range: see --userns)');
+      this.notices.once('has files owned by other ids; kept as root, because only one id is mapped (--userns=single, or no /etc/subuid range)');
       uid = 0;
       gid = 0;
     }
