@@ -139,7 +139,11 @@ function rootOf(source: RootfsSource, id: string): { rootfs: string; overlay?: O
   if (layers.length === 0) throw new Error(`image ${source.image} has no layers: nothing to use as a root filesystem`);
   return {
     rootfs: join(storage, 'merged'),
-    overlay: { layersDir: dirname(layers[0]), lower: layers.map((layer) => basename(layer)).reverse(), upper: join(storage, 'upper'), work: join(storage, 'work') },
+    overlay: {
+      layersDir: dirname(layers[0]), lower: layers.map((layer) => basename(layer)).reverse(), upper: join(storage, 'upper'), work: join(storage, 'work'),
+      // Normally fuse-overlayfs is only the fallback for kernels that refuse; this forces it.
+      fuse: process.env.CELLBLOCK_OVERLAY === 'fuse-overlayfs',
+    },
   };
 }
 

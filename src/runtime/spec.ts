@@ -16,6 +16,8 @@ export interface OverlaySpec {
   /** The container's own writable layer and overlay's work directory (same filesystem). */
   upper: string;
   work: string;
+  /** Skip the kernel and use fuse-overlayfs (CELLBLOCK_OVERLAY=fuse-overlayfs). */
+  fuse?: boolean;
 }
 
 export interface ContainerSpec {

@@ -130,3 +130,14 @@ test('import makes a one-layer image from a directory, with --change for its con
   assert.deepEqual([ran.code, ran.stdout], [0, 'hi from /tmp\n']);
   assertOneLineError(assert, await cellblock('import', '--change', 'RUN make', c.rootfs, 'localhost/x'), /invalid --change "RUN make"/);
 });
+
+test('fuse-overlayfs, the fallback for kernels that refuse a rootless overlay, gives the same view', async (t) => {
+  const fuse = await c.runner.exec('sh', ['-c', 'command -v fuse-overlayfs && test -r /dev/fuse -a -w /dev/fuse']);
+  if (fuse.code !== 0) return t.skip('SKIP: fuse-overlayfs is not installed or /dev/fuse is not usable by this user (Debian ships it 0666; .ci/run sets that)');
+  if (!subids()) return t.skip(`SKIP: ${c.runner.user.name} has no /etc/subuid range; the three-layer image runs as 1000:1000`);
+  const r = await c.runner.cellblock(['run', '--rm', '-u', '0', three.reference, 'sh', '-c',
+    'grep -c " / .* fuse.fuse-overlayfs " /proc/self/mountinfo; test -e /etc/deleteme || echo deleted; ls /data | tr "\\n" " "; echo; echo changed > /data/new; cat /data/new'],
+    { env: { CELLBLOCK_OVERLAY: 'fuse-overlayfs' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['1', 'deleted', 'hard link new ', 'changed']);
+});
