@@ -141,3 +141,21 @@ test('fuse-overlayfs, the fallback for kernels that refuse a rootless overlay, g
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['1', 'deleted', 'hard link new ', 'changed']);
 });
+
+test('--pull=always fetches again; image prune removes what no name or container uses any more', async () => {
+  const again = await c.runner.cellblock(['run', '--rm', '--pull=always', single.reference, 'true']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, new RegExp(`Pulling ${registry.host}/test/single:latest`), 'run prints pull progress on stderr');
+  // Re-using a name for another image leaves the first one with no name: prune takes it.
+  const one = c.runner.tempDir('cellblock-prune-');
+  assert.equal((await c.runner.exec('sh', ['-c', `mkdir ${one}/a && cp -a ${c.rootfs}/. ${one}/a/ && echo first > ${one}/a/f`])).code, 0);
+  assert.equal((await cellblock('import', `${one}/a`, 'localhost/prune:1')).code, 0);
+  assert.equal((await c.runner.exec('sh', ['-c', `echo second > ${one}/a/f`])).code, 0);
+  assert.equal((await cellblock('import', `${one}/a`, 'localhost/prune:1')).code, 0);
+  const pruned = await cellblock('image', 'prune');
+  assert.equal(pruned.code, 0, pruned.stderr);
+  assert.match(pruned.stdout, /^Deleted: [1-9]\d* blobs, [1-9]\d* layers$/m);
+  assert.match((await cellblock('image', 'prune')).stdout, /^Deleted: 0 blobs, 0 layers$/m, 'nothing left to prune');
+  assert.equal((await cellblock('run', '--rm', 'localhost/prune:1', 'cat', '/f')).stdout, 'second\n');
+  assert.ok((await cellblock('images')).stdout.includes('test/single'), 'images with names are kept');
+});
