@@ -16,7 +16,7 @@
 import { chalk } from 'zx';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Runner } from '../scripts/lib/as-user.mjs';
+import { Runner, containerPid } from '../scripts/lib/as-user.mjs';
 import { buildBusyboxRootfs } from '../scripts/lib/rootfs.mjs';
 
 /** How long one container may take before the lab gives up on it. */
@@ -145,9 +145,9 @@ class Container {
     return this.wait();
   }
 
-  /** The host pid of the container's pid 1 (see hostPidOf). */
+  /** The host pid of the container's pid 1: cellblock → unshare → pid 1 (scripts/lib/as-user.mjs). */
   pid1() {
-    return hostPidOf(this.child.pid, 1);
+    return containerPid(this.child.pid);
   }
 }
 
