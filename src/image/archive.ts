@@ -13,11 +13,11 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { IdMapPlan } from '../userns/idmap.js';
 import { findImage, imageId, type LocalImage } from './local.js';
-import { DIGEST, MEDIA_TYPES, isIndex, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci.js';
+import { DIGEST, MEDIA_TYPES, isIndex, sha256, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import { ensureLayer } from './pull.js';
 import { familiarName, formatReference, parseReference } from './reference.js';
-import { sha256, type Store } from './store.js';
+import type { Store } from './store.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
 export const ARCHIVE_FORMATS: readonly ArchiveFormat[] = ['docker-archive', 'oci-archive', 'oci-dir'];

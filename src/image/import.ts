@@ -11,11 +11,11 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { IdMapPlan, IdRange } from '../userns/idmap.js';
-import { MEDIA_TYPES, type ContainerConfig, type Descriptor, type ImageConfig } from './oci.js';
+import { MEDIA_TYPES, sha256, type ContainerConfig, type Descriptor, type ImageConfig } from './oci.js';
 import { hostPlatform } from './platform.js';
 import { ensureLayer } from './pull.js';
 import { formatReference, parseReference } from './reference.js';
-import { sha256, type Store } from './store.js';
+import type { Store } from './store.js';
 
 /** Make DIR an image named NAME with CONFIG (Cmd, Env…); returns its full name. */
 export async function importDirectory(store: Store, dir: string, name: string, config: ContainerConfig, idMap: IdMapPlan): Promise<string> {

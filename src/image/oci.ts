@@ -1,5 +1,6 @@
 // The OCI image format, as types (https://github.com/opencontainers/image-spec).
 // Docker's schema 2 uses the same shapes under other media type names.
+import { createHash } from 'node:crypto';
 
 export const MEDIA_TYPES = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -77,3 +78,6 @@ export const isIndex = (mediaType: string | undefined): boolean =>
 
 /** "sha256:<64 hex>" — the only digest algorithm cellblock accepts. */
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** The digest of BYTES, as the spec writes it. Shell: sha256sum */
+export const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -10,6 +10,8 @@
 // has a "." or a ":" or is "localhost". Otherwise "alice/app" would be
 // ambiguous between a registry named alice and a user named alice on Docker Hub.
 
+import { DIGEST } from './oci.js';
+
 export interface ImageReference {
   registry: string;
   repository: string;
@@ -19,10 +21,12 @@ export interface ImageReference {
 
 export const DOCKER_HUB = 'docker.io';
 
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$/;
+// The distribution spec's grammar, shared with the registry client (which checks before it asks).
+const COMPONENT_SOURCE = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const COMPONENT = new RegExp(`^${COMPONENT_SOURCE}$`);
+export const REPOSITORY = new RegExp(`^${COMPONENT_SOURCE}(?:/${COMPONENT_SOURCE})*$`);
+export const TAG = /^[\w][\w.-]{0,127}$/;
+export const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]{1,5})?$/;
 
 export function parseReference(text: string): ImageReference {
   const bad = (why: string) => new Error(`invalid image reference "${text}": ${why}`);

@@ -14,20 +14,15 @@
 // Content is addressed by digest, so the client never has to trust the
 // registry: a manifest asked for by digest is checked here; blobs are checked
 // by the content store while they stream to disk.
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Credentials } from './credentials.js';
-import { DIGEST, MANIFEST_ACCEPT } from './oci.js';
+import { RegistryError, Transport, discard, networkCode } from './http.js';
+import { DIGEST, MANIFEST_ACCEPT, sha256 } from './oci.js';
+import { HOST, REPOSITORY, TAG } from './reference.js';
 
-/** A failure to show the user as it is: one line, naming what failed and what to do. */
-export class RegistryError extends Error {
-  override name = 'RegistryError';
+export { RegistryError } from './http.js';
 
-  constructor(message: string, readonly status?: number, readonly code?: string) {
-    super(message.replace(/\s*\n\s*/g, ' '));
-  }
-}
 
 export interface ConnectOptions {
   /** false: plain http, for a registry without TLS (default true: https, certificates checked). */
@@ -59,20 +54,7 @@ export interface Challenge {
 const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_API = 'registry-1.docker.io';
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-// The distribution spec's grammar for names and tags.
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
-/** Answers worth asking again: rate limited, or a server or proxy having a bad moment. */
-const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
-/** Connection failures worth a retry (ECONNREFUSED too, once the registry has answered). */
-const RETRY_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
-const RETRIES = 3;
-const BACKOFF_MS = 200; // then 400, 800
-const HEADERS_TIMEOUT_MS = 30_000;
-const MAX_REDIRECTS = 5;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_MANIFEST_BYTES = 4 << 20; // containerd's limit too: a manifest is a few KiB
 
 /**
@@ -152,11 +134,11 @@ interface Request {
 
 export class Registry {
   /** Bearer tokens by scope, kept for the client's life (a pull makes dozens of requests). */
+  private readonly http = new Transport();
   private readonly tokens = new Map<string, Authorization>();
   /** Set once the registry asked for HTTP Basic: then every request carries it. */
   private basic: Authorization | undefined;
   /** Whether the registry has answered once (a refused connection is then worth a retry). */
-  private reached = false;
 
   private constructor(readonly host: string, readonly origin: string, private readonly credentials: ConnectOptions['credentials']) {}
 
@@ -218,12 +200,12 @@ export class Registry {
   private async get(path: string, request: Request): Promise<Response> {
     const url = new URL(path, this.origin);
     let authorization = this.basic ?? this.tokens.get(request.scope);
-    let response = await this.fetch(url, headers(request.accept, authorization));
+    let response = await this.http.fetch(url, headers(request.accept, authorization));
     if (response.status === 401) {
       const challenge = response.headers.get('www-authenticate');
       await discard(response);
       authorization = await this.authorize(challenge, request);
-      response = await this.fetch(url, headers(request.accept, authorization));
+      response = await this.http.fetch(url, headers(request.accept, authorization));
     }
     if (!response.ok) throw await this.errorFrom(response, request.subject, authorization);
     return response;
@@ -260,7 +242,7 @@ export class Registry {
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     // The registry's scope (what it checks) wins over our guess of it.
     for (const scope of (challenge.params.scope ?? request.scope).split(' ').filter(Boolean)) realm.searchParams.append('scope', scope);
-    const response = await this.fetch(realm, this.credentials ? { authorization: `Basic ${base64(`${this.credentials.username}:${this.credentials.password}`)}` } : {});
+    const response = await this.http.fetch(realm, this.credentials ? { authorization: `Basic ${base64(`${this.credentials.username}:${this.credentials.password}`)}` } : {});
     if (response.status === 401 || response.status === 403) {
       await discard(response);
       if (!this.credentials) throw this.loginNeeded(request.subject);
@@ -298,102 +280,9 @@ export class Registry {
     return new RegistryError(`${subject}: ${message ?? (response.statusText || 'request failed')} (${status}${code ? ` ${code}` : ''})`, status, code);
   }
 
-  /**
-   * fetch with retries: a transient failure (a reset connection, 503 from a
-   * proxy, 429 rate limiting) is tried again up to 3 times, 200, 400 then 800
-   * ms later. A 4xx is an answer, not an accident: never retried. A refused
-   * connection before the registry ever answered means nothing listens there:
-   * said at once.
-   */
-  private async fetch(url: URL, requestHeaders: Record<string, string>): Promise<Response> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const response = await followRedirects(url, requestHeaders);
-        this.reached = true;
-        if (!RETRY_STATUSES.has(response.status) || attempt === RETRIES) return response;
-        await discard(response);
-      } catch (error) {
-        if (!(error instanceof ConnectionFailure)) throw error;
-        const transient = RETRY_CODES.has(error.code) || (error.code === 'ECONNREFUSED' && this.reached);
-        if (!transient || attempt === RETRIES) throw connectionError(error);
-      }
-      await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS * 2 ** attempt));
-    }
-  }
 }
 
-/**
- * Follow redirects ourselves (fetch's redirect: 'manual'), because where the
- * Authorization header may go is a security decision: blobs are often
- * redirected to a CDN or an S3 URL that carries its own signature in the
- * query string. Our token must not travel to that other origin (and S3
- * rejects a request with two authentications anyway).
- */
-async function followRedirects(start: URL, requestHeaders: Record<string, string>): Promise<Response> {
-  let url = start;
-  let sent = requestHeaders;
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const response = await fetchHeaders(url, sent);
-    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
-    if (location === null) return response;
-    await discard(response);
-    const next = new URL(location, url);
-    if (url.protocol === 'https:' && next.protocol !== 'https:') {
-      throw new RegistryError(`${url.host}: redirected to ${next.protocol}//${next.host}, which is not https: refusing`);
-    }
-    if (next.origin !== url.origin) {
-      const { authorization: _dropped, ...others } = sent;
-      sent = others;
-    }
-    url = next;
-  }
-  throw new RegistryError(`${start.host}: more than ${MAX_REDIRECTS} redirects for ${start.pathname}`);
-}
 
-/** A network failure, by the host we were talking to and its error code. */
-class ConnectionFailure extends Error {
-  constructor(readonly host: string, readonly code: string) {
-    super(`${host}: ${code}`);
-  }
-}
-
-/**
- * One fetch, with a deadline for the answer's headers (not for the body: a
- * large layer may take minutes). undici's own errors ("fetch failed") say
- * nothing; the code that says something is in their `cause`.
- */
-async function fetchHeaders(url: URL, requestHeaders: Record<string, string>): Promise<Response> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), HEADERS_TIMEOUT_MS);
-  try {
-    return await fetch(url, { headers: requestHeaders, redirect: 'manual', signal: controller.signal });
-  } catch (error) {
-    throw new ConnectionFailure(url.host, networkCode(error));
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function networkCode(error: unknown): string {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') return code;
-    if (cause.message === 'bad port') return 'BAD_PORT'; // fetch refuses some ports (6000, 10080…) outright
-    if (cause instanceof AggregateError && cause.errors[0] instanceof Error) return networkCode(cause.errors[0]);
-  }
-  return 'UNKNOWN';
-}
-
-function connectionError({ host, code }: ConnectionFailure): RegistryError {
-  if (code === 'ECONNREFUSED') return new RegistryError(`${host}: cannot connect (ECONNREFUSED)`, undefined, code);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new RegistryError(`${host}: unknown host (${code})`, undefined, code);
-  if (code === 'ETIMEDOUT') return new RegistryError(`${host}: no answer within ${HEADERS_TIMEOUT_MS / 1000} s (ETIMEDOUT)`, undefined, code);
-  if (code === 'BAD_PORT') return new RegistryError(`${host}: fetch refuses to connect to this port (a "bad port" of the fetch standard)`, undefined, code);
-  if (/SSL|TLS|CERT|SELF_SIGNED|UNABLE_TO/.test(code)) {
-    return new RegistryError(`${host}: TLS failed (${code}) — for a registry without TLS, use --tls-verify=false`, undefined, code);
-  }
-  return new RegistryError(`${host}: connection failed (${code})`, undefined, code);
-}
 
 function headers(accept: string | undefined, authorization: Authorization | undefined): Record<string, string> {
   return { ...(accept ? { accept } : {}), ...(authorization ? { authorization: authorization.header } : {}) };
@@ -403,7 +292,6 @@ function headers(accept: string | undefined, authorization: Authorization | unde
 const pullScope = (repository: string) => `repository:${repository}:pull`;
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 function parseRealm(realm: string | undefined, subject: string): URL {
   try {
@@ -462,7 +350,3 @@ function mediaTypeOf(bytes: Buffer, response: Response, subject: string): string
   throw new RegistryError(`${subject}: the manifest has no media type (no mediaType field, no Content-Type)`);
 }
 
-/** Let go of a body we do not read (undici keeps the connection busy until then). */
-async function discard(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => {});
-}

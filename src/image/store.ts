@@ -19,7 +19,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ensureDir } from '../runtime/paths.js';
 import type { UsernsMode } from '../userns/idmap.js';
-import { DIGEST } from './oci.js';
+import { DIGEST, sha256 } from './oci.js';
 
 /**
  * Pulls hold this lock shared while they add content that nothing names yet;
@@ -33,8 +33,6 @@ export class DigestMismatchError extends Error {
     this.name = 'DigestMismatchError';
   }
 }
-
-export const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 const hexOf = (digest: string): string => {
   if (!DIGEST.test(digest)) throw new Error(`"${digest}" is not a sha256 digest`);
