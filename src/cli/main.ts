@@ -47,6 +47,7 @@ program
   .option('-u, --user <user[:group]>', 'user to run as, by id or name')
   .option('-h, --hostname <name>', 'container host name (default: its short id)')
   .option('--read-only', 'mount the root filesystem read-only')
+  .option('--init', 'run a tiny init (catatonit) as pid 1 that reaps zombies and forwards signals')
   .addOption(new Option('--userns <mode>', 'id map: single (0 → you) or subids (plus /etc/subuid ranges); default subids when you have ranges').choices(['single', 'subids']))
   .option('--entrypoint <command>', "override the image's ENTRYPOINT (\"\" clears it)")
   .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))

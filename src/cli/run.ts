@@ -7,6 +7,7 @@ import type { PullEvent } from '../image/pull.js';
 import { resolveCommand } from '../image/run-config.js';
 import { planIdMap, isMapped, type IdMapPlan, type UsernsMode } from '../userns/idmap.js';
 import { DEFAULT_PATH, mergeEnv, parseEnvEntry, parseEnvFile, parseHostname, parseContainerName, parseUserOption, parseWorkdir } from '../runtime/options.js';
+import { findStaticInit } from '../runtime/host-init.js';
 import { dataDir } from '../runtime/paths.js';
 import { createRecord, newContainerId, processStartTime, removeRecord, shortId, updateRecord, type ContainerRecord } from '../runtime/records.js';
 import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
@@ -25,6 +26,7 @@ export interface RunOptions {
   user?: string;
   hostname?: string;
   readOnly?: boolean;
+  init?: boolean;
   userns?: UsernsMode;
   entrypoint?: string;
   pull: PullPolicy;
@@ -91,6 +93,7 @@ async function prepare(positionals: string[], options: RunOptions) {
   const name = options.name !== undefined ? parseContainerName(options.name) : undefined;
   const hostnameFlag = options.hostname !== undefined ? parseHostname(options.hostname) : undefined;
   const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;
+  const init = options.init ? findStaticInit() : undefined;
   const fromFiles = options.envFile.flatMap((file) => parseEnvFile(file, process.env));
   const fromFlags = options.env.map((entry) => parseEnvEntry(entry, '-e', process.env)).filter((e): e is string => e !== undefined);
   const idMap = planIdMap(options.userns);
@@ -118,6 +121,7 @@ async function prepare(positionals: string[], options: RunOptions) {
     env: mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`], source.config.Env ?? [], fromFiles, fromFlags),
     workdir,
     user,
+    init,
   };
   return { spec, idMap, name, source };
 }

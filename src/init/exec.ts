@@ -4,6 +4,7 @@ import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from '../runtime/exit-status.js';
 import { STDERR_FD } from '../runtime/protocol.js';
 import { SyscallError, closeOnExecFrom, execve, makeInheritableBlocking, moveFd, resetSignals } from '../syscalls/index.js';
 import { tellParent } from './channel.js';
+import { INIT_PATH } from './proc.js';
 import { InitError } from './errors.js';
 import type { InitStep } from './pipeline.js';
 
@@ -11,8 +12,10 @@ export const execPayload: InitStep = {
   name: 'exec-payload',
   chapter: 1,
   run({ spec, env }) {
-    const [file] = spec.command;
+    const [file, ...args] = spec.command;
     const path = lookPath(file, env);
+    // With --init the payload is the init's child: catatonit -- PATH ARGS…
+    const [program, argv] = spec.init ? [INIT_PATH, [INIT_PATH, '--', path, ...args]] : [path, spec.command];
 
     // Until now our stderr was a pipe to the parent; the payload gets the caller's.
     moveFd(STDERR_FD, 2);
@@ -34,7 +37,7 @@ export const execPayload: InitStep = {
     // execve keeps the pid: the payload is now pid 1 of the pid namespace,
     // the process the kernel kills everything else with when it exits.
     try {
-      execve(path, spec.command, env);
+      execve(program, argv, env);
     } catch (error) {
       const code = error instanceof SyscallError && error.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
       const reason = error instanceof SyscallError ? error.code : String(error);

@@ -13,7 +13,7 @@ import type { ContainerSpec } from '../runtime/spec.js';
 import { mountOverlay } from '../overlay/mount.js';
 import { execPayload } from './exec.js';
 import { mountDev } from './dev.js';
-import { mountProc } from './proc.js';
+import { mountInit, mountProc } from './proc.js';
 import { bindRootfs, makeMountsPrivate, mountSys, pivotRoot, readOnlyRoot } from './rootfs.js';
 import { switchUser } from './user.js';
 import { mountMqueue, setHostname } from './uts-ipc.js';
@@ -41,6 +41,7 @@ export const pipeline: readonly InitStep[] = [
   bindRootfs,
   mountProc,
   mountDev,
+  mountInit,
   mountMqueue,
   mountSys,
   pivotRoot,

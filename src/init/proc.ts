@@ -1,5 +1,5 @@
 // Chapter 4 — the pid namespace and its /proc.
-import { MS_NODEV, MS_NOEXEC, MS_NOSUID, mount } from '../syscalls/index.js';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, makeReadOnly, mount } from '../syscalls/index.js';
 import { prepareMountpoint } from './paths.js';
 import type { InitStep } from './pipeline.js';
 
@@ -14,5 +14,25 @@ export const mountProc: InitStep = {
     // Shell: mount -t proc -o nosuid,nodev,noexec proc ROOT/proc
     const target = prepareMountpoint(root, 'proc', 'dir');
     mount('proc', target, 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  },
+};
+
+/** Where --init puts the host's init: our own /dev tmpfs, so the image's files are untouched. */
+export const INIT_PATH = '/dev/init';
+
+export const mountInit: InitStep = {
+  name: 'mount-init',
+  chapter: 4,
+  applies: (spec) => spec.init !== undefined,
+  run({ spec, root }) {
+    // pid 1 has duties a normal program does not know about: reaping the
+    // orphans the kernel hands it (or they stay zombies), and passing on the
+    // signals it is sent (it gets only those it handles). --init puts a tiny
+    // program that does both in front of the command. It must be static:
+    // the container's root has the image's libraries, not the host's.
+    // Shell: touch ROOT/dev/init && mount --bind -o ro /usr/bin/catatonit ROOT/dev/init
+    const target = prepareMountpoint(root, INIT_PATH.slice(1), 'file');
+    mount(spec.init!, target, null, MS_BIND);
+    makeReadOnly(target, false);
   },
 };

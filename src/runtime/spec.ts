@@ -37,4 +37,6 @@ export interface ContainerSpec {
   /** Absolute path inside the container. */
   workdir: string;
   user: UserSpec;
+  /** --init: host path of a static init (catatonit, tini-static) to run as pid 1 in front of the command. */
+  init?: string;
 }

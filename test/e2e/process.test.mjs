@@ -162,3 +162,58 @@ test('20 runs in a row leave no processes, mounts, temporary directories or reco
   assert.deepEqual(leftovers, []);
   assert.deepEqual(await state(), before);
 });
+
+/**
+ * Start a container whose shell leaves three orphans (sleep 1) and then
+ * becomes `sleep 30`, which never calls wait(): the orphans belong to pid 1.
+ * Returns their states once each has exited: "Z" while nobody reaps them, or
+ * "gone" once reaped.
+ */
+async function orphanStates(flags) {
+  const child = c.runner.spawnCellblock(['run', '--rm', ...flags, '--rootfs', c.rootfs, 'sh', '-c', 'for i in 1 2 3; do (sleep 1 &); done; echo ready; exec sleep 30']);
+  child.stdin.end();
+  try {
+    await waitForLine(child.stdout, /^ready$/);
+    // Each ( … &) subshell was waited for, so its sleep is now an orphan: a child
+    // of pid 1 (perhaps still between fork and exec, so not named by its cmdline).
+    // With --init, pid 1's first child — the lowest pid — is the payload itself.
+    const pid1 = containerPid(child.pid);
+    const children = readFileSync(`/proc/${pid1}/task/${pid1}/children`, 'utf8').trim().split(/\s+/).map(Number).sort((a, b) => a - b);
+    const orphans = flags.includes('--init') ? children.slice(1) : children;
+    assert.equal(orphans.length, 3, 'the three orphans were found under pid 1');
+    for (const handle of orphans.map(pidfdOpen)) assert.ok(handle === undefined || waitForExit(handle, 5_000), 'each orphan exited');
+    const states = () => orphans.map((pid) => { try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0]; } catch { return 'gone'; } });
+    // An exited child is a zombie until its parent reaps it. Reaping by an init
+    // follows within moments but sends us no event: wait for it, bounded.
+    const deadline = Date.now() + 2_000;
+    if (flags.includes('--init')) while (Date.now() < deadline && states().includes('Z')) await new Promise((r) => setTimeout(r, 20));
+    return states();
+  } finally {
+    child.kill('SIGKILL');
+    await once(child, 'close');
+  }
+}
+
+test('without --init, orphans under a pid 1 that never waits stay zombies; --init reaps them', async () => {
+  assert.deepEqual(await orphanStates([]), ['Z', 'Z', 'Z']);
+  assert.deepEqual(await orphanStates(['--init']), ['gone', 'gone', 'gone']);
+});
+
+test('--init passes SIGTERM on to a payload that has no handler for it (exit 143)', async () => {
+  const child = c.runner.spawnCellblock(['run', '--rm', '--init', '--rootfs', c.rootfs, 'sh', '-c', 'echo ready; exec sleep 60']);
+  child.stdin.end();
+  await waitForLine(child.stdout, /^ready$/);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 143);
+});
+
+test('--init runs catatonit as pid 1 from the host, read-only at /dev/init; statuses pass through', async () => {
+  const r = await c.sh('cat /proc/1/comm; echo $$; touch /dev/init 2>&1 || true; exit 5', ['--init']);
+  assert.equal(r.code, 5);
+  const [comm, shell, refused] = r.stdout.trim().split('\n');
+  assert.equal(comm, 'init');
+  assert.notEqual(shell, '1', 'the shell is not pid 1');
+  assert.match(refused, /Read-only file system/);
+  assert.equal((await c.run(['--init'], ['no-such-command'])).code, 127);
+});
