@@ -1,7 +1,7 @@
 // Unit tests of the pure parts: what the user types, id maps, /etc/passwd.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,8 +24,9 @@ test('-e with an empty or blank name is refused with one line', () => {
   assert.throws(() => parseEnvEntry('A B=1', '-e', {}), /contains whitespace/);
 });
 
-test('--env-file: comments, blank lines, KEY alone, CRLF', () => {
+test('--env-file: comments, blank lines, KEY alone, CRLF', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cellblock-unit-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'env');
   writeFileSync(file, '# comment\n\nA=1\r\n  B=two words\nFROM_HOST\nMISSING\n');
   assert.deepEqual(parseEnvFile(file, { FROM_HOST: 'yes' }), ['A=1', 'B=two words', 'FROM_HOST=yes']);
