@@ -11,9 +11,9 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { PROJECT, Runner, collect, waitForLine } from '../scripts/lib/as-user.mjs';
 import { hasSubordinateIds } from './e2e/fixture.mjs';
+import { tarOf } from './helpers/raw-image.mjs';
 import { EntryError, entryComponents, whiteoutOf } from '../dist/image/unpack/entry-path.js';
 import { metadataOf } from '../dist/image/unpack/metadata.js';
 import { compressionOf } from '../dist/image/unpack/compression.js';
@@ -85,27 +85,6 @@ test('notices: each kind once, with a count and the first few entries', () => {
 });
 
 // ── real unpacks, as the unprivileged user ────────────────────────────────
-
-/** The bytes of a tar holding ENTRIES ({ name, type, content, … } as tar-stream's pack takes them). */
-async function tarOf(entries) {
-  const pack = tar.pack();
-  const chunks = [];
-  pack.on('data', (chunk) => chunks.push(chunk));
-  const ended = new Promise((resolve, reject) => {
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
-  for (const { content, ...header } of entries) {
-    await new Promise((resolve, reject) => {
-      const done = (error) => (error ? reject(error) : resolve());
-      if (content !== undefined) pack.entry(header, Buffer.from(content), done);
-      else pack.entry(header, done);
-    });
-  }
-  pack.finalize();
-  await ended;
-  return Buffer.concat(chunks);
-}
 
 /**
  * Every path under DIR with what identifies it: a file written, linked or

@@ -2,7 +2,7 @@
 import { after, before } from 'node:test';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Runner } from '../../scripts/lib/as-user.mjs';
+import { Runner, waitForLine } from '../../scripts/lib/as-user.mjs';
 import { buildBusyboxRootfs } from '../../scripts/lib/rootfs.mjs';
 
 export function containerFixture(options = {}) {
@@ -14,6 +14,21 @@ export function containerFixture(options = {}) {
     /** `cellblock run --rm --rootfs ROOTFS [flags…] -- COMMAND…` */
     fixture.run = (flags, command, options) => fixture.runner.cellblock(['run', '--rm', '--rootfs', fixture.rootfs, ...flags, ...command], options);
     fixture.sh = (script, flags = [], options) => fixture.run(flags, ['sh', '-c', script], options);
+    /**
+     * Start `cellblock run --rm --rootfs ROOTFS [flags…] sh -c SCRIPT` and
+     * resolve once SCRIPT has printed "ready"; if it never does, the run is killed.
+     */
+    fixture.startUntilReady = async (flags, script) => {
+      const child = fixture.runner.spawnCellblock(['run', '--rm', '--rootfs', fixture.rootfs, ...flags, 'sh', '-c', script]);
+      child.stdin.end();
+      try {
+        await waitForLine(child.stdout, /^ready$/);
+      } catch (error) {
+        child.kill('SIGKILL');
+        throw error;
+      }
+      return child;
+    };
   });
   after(() => fixture.runner?.cleanup());
   return fixture;

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { containerPid, waitForLine } from '../../scripts/lib/as-user.mjs';
+import { containerPid } from '../../scripts/lib/as-user.mjs';
 import { pidfdOpen, waitForExit } from '../../scripts/lib/pidfd.mjs';
 import { assertOneLineError, containerFixture, hasSubordinateIds, leftoverProcesses } from './fixture.mjs';
 
@@ -28,9 +28,7 @@ test('126 when the command cannot be executed, 127 when it is not found', async 
 });
 
 test('137 when the payload is killed with SIGKILL from the host', async () => {
-  const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, 'sh', '-c', 'echo ready; exec sleep 60']);
-  child.stdin.end();
-  await waitForLine(child.stdout, /^ready$/);
+  const child = await c.startUntilReady([], 'echo ready; exec sleep 60');
   const pid = containerPid(child.pid);
   assert.ok(pid, 'found the container pid 1 on the host');
   assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^NSpid:\s+\d+\s+1$/m);
@@ -42,9 +40,7 @@ test('137 when the payload is killed with SIGKILL from the host', async () => {
 for (const [label, flags] of [['root', []], ['alice (-u changes the ids, which clears the parent-death signal)', ['-u', 'alice']]]) {
   test(`cellblock killed with SIGKILL takes its container with it, payload as ${label}`, async (t) => {
     if (flags.length && !hasSubordinateIds(c.runner.user)) return t.skip(`SKIP: ${c.runner.user.name} has no /etc/subuid range, so alice cannot exist`);
-    const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, ...flags, 'sh', '-c', 'echo ready; sleep 60 & wait']);
-    child.stdin.end();
-    await waitForLine(child.stdout, /^ready$/);
+    const child = await c.startUntilReady(flags, 'echo ready; sleep 60 & wait');
     const pid1 = pidfdOpen(containerPid(child.pid));
     assert.ok(pid1 !== undefined, 'found the container pid 1 on the host');
     child.kill('SIGKILL');
@@ -74,9 +70,7 @@ test('the payload starts with no signal ignored or blocked (Node ignores SIGPIPE
 });
 
 test('SIGTERM to cellblock reaches pid 1, which may trap it', async () => {
-  const child = c.runner.spawnCellblock(['run', '--rm', '--rootfs', c.rootfs, 'sh', '-c', 'trap "exit 42" TERM; echo ready; sleep 60 & wait']);
-  child.stdin.end();
-  await waitForLine(child.stdout, /^ready$/);
+  const child = await c.startUntilReady([], 'trap "exit 42" TERM; echo ready; sleep 60 & wait');
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 42);
@@ -170,10 +164,8 @@ test('20 runs in a row leave no processes, mounts, temporary directories or reco
  * "gone" once reaped.
  */
 async function orphanStates(flags) {
-  const child = c.runner.spawnCellblock(['run', '--rm', ...flags, '--rootfs', c.rootfs, 'sh', '-c', 'for i in 1 2 3; do (sleep 1 &); done; echo ready; exec sleep 30']);
-  child.stdin.end();
+  const child = await c.startUntilReady(flags, 'for i in 1 2 3; do (sleep 1 &); done; echo ready; exec sleep 30');
   try {
-    await waitForLine(child.stdout, /^ready$/);
     // Each ( … &) subshell was waited for, so its sleep is now an orphan: a child
     // of pid 1 (perhaps still between fork and exec, so not named by its cmdline).
     // With --init, pid 1's first child — the lowest pid — is the payload itself.
@@ -200,9 +192,7 @@ test('without --init, orphans under a pid 1 that never waits stay zombies; --ini
 });
 
 test('--init passes SIGTERM on to a payload that has no handler for it (exit 143)', async () => {
-  const child = c.runner.spawnCellblock(['run', '--rm', '--init', '--rootfs', c.rootfs, 'sh', '-c', 'echo ready; exec sleep 60']);
-  child.stdin.end();
-  await waitForLine(child.stdout, /^ready$/);
+  const child = await c.startUntilReady(['--init'], 'echo ready; exec sleep 60');
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 143);

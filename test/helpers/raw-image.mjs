@@ -17,17 +17,27 @@ import tar from 'tar-stream';
 const run = promisify(execFile);
 const sha256 = (bytes) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-/** An uncompressed tar of ENTRIES: { name, content?, type?, linkname?, mode?, uid?, gid? }. */
+/**
+ * An uncompressed tar of ENTRIES, tar-stream headers plus an optional
+ * `content`: { name, content?, type?, linkname?, mode?, uid?, gid?, mtime?, pax? }.
+ */
 export async function tarOf(entries) {
   const pack = tar.pack();
   const chunks = [];
   pack.on('data', (chunk) => chunks.push(chunk));
-  const done = new Promise((resolve, reject) => { pack.on('end', resolve); pack.on('error', reject); });
+  const ended = new Promise((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
   for (const { content, ...header } of entries) {
-    await new Promise((resolve, reject) => pack.entry({ mode: 0o644, mtime: new Date(0), ...header }, content ?? '', (error) => (error ? reject(error) : resolve())));
+    await new Promise((resolve, reject) => {
+      const done = (error) => (error ? reject(error) : resolve());
+      if (content !== undefined) pack.entry(header, Buffer.from(content), done);
+      else pack.entry(header, done);
+    });
   }
   pack.finalize();
-  await done;
+  await ended;
   return Buffer.concat(chunks);
 }
 
