@@ -20,8 +20,8 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { applyIdMap, type IdMapPlan } from '../userns/idmap.js';
-import { spawnInNamespaces } from '../userns/spawn.js';
+import type { IdMapPlan } from '../userns/idmap.js';
+import { converse, describeEnd, spawnInNamespaces } from '../userns/spawn.js';
 import { compressionOf } from './unpack/compression.js';
 import type { UnpackerJob, UnpackerMessage, UnpackerOrder } from './unpack/protocol.js';
 
@@ -143,38 +143,20 @@ async function runUnpacker(job: UnpackerJob, idMap: IdMapPlan, label: string, in
   let failure: string | undefined;
   let setupFailure: Error | undefined;
   try {
-    for await (const message of child.messages) {
-      if (message.type === 'ready') {
-        try {
-          await applyIdMap(message.pid, idMap);
-          child.send({ type: 'go', job });
-        } catch (error) {
-          setupFailure = error as Error;
-          await child.abort();
-        }
-      } else if (message.type === 'error') {
-        failure = message.message;
-      } else {
-        report = message;
-      }
+    for await (const message of converse(child, idMap, { type: 'go', job })) {
+      if (message.type === 'error') failure = message.message;
+      else report = message;
     }
   } catch (error) {
-    // An unpacker that fails before reading "go" exits with it unread, and
-    // the kernel answers our next read on the socket with ECONNRESET instead
-    // of end-of-file. Its report, if any, came before: treat this as the end.
-    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+    setupFailure = error as Error; // the id maps could not be written
   }
   const [end, diagnostics] = await Promise.all([child.ended, child.diagnostics]);
   // The caller's own error (a digest mismatch, say) explains whatever else went wrong.
   if (inputFailure) throw inputFailure;
   if (setupFailure) throw new Error(`${label}: ${setupFailure.message}`);
-  if ('error' in end) throw new Error(`${label}: cannot start setpriv/unshare (util-linux): ${end.error.message}`);
+  if ('error' in end) throw new Error(`${label}: ${describeEnd(end, diagnostics)}`);
   if (failure !== undefined) throw new Error(`${label}: ${firstLine(failure)}`);
-  if (!report) {
-    const said = firstLine(diagnostics.trim());
-    const how = said || (end.signal ? `killed by ${end.signal}` : `exit status ${end.code}`);
-    throw new Error(`${label}: the unpacker ended before finishing: ${how}`);
-  }
+  if (!report) throw new Error(`${label}: the unpacker ended before finishing: ${describeEnd(end, diagnostics)}`);
   return report;
 }
 

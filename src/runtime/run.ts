@@ -1,8 +1,8 @@
 // The parent's side of one container run: spawn step 1, map ids (step 2),
 // send the spec, then stay around as the container's signal relay until
 // pid 1 exits, and turn how it ended into docker's exit status.
-import { applyIdMap, type IdMapPlan } from '../userns/idmap.js';
-import type { SpawnedInit } from '../userns/spawn.js';
+import type { IdMapPlan } from '../userns/idmap.js';
+import { converse, describeEnd, type SpawnedInit } from '../userns/spawn.js';
 import { EXIT_RUNTIME_FAILED, statusFromWait } from './exit-status.js';
 import type { ContainerSpec } from './spec.js';
 
@@ -61,37 +61,31 @@ export async function runContainer(init: SpawnedInit, spec: ContainerSpec, idMap
   let initPid: number | undefined;
   let execed = false;
   try {
-    for await (const message of init.messages) {
-      if (message.type === 'ready') {
-        initPid = message.pid;
-        try {
-          await applyIdMap(message.pid, idMap);
-        } catch (error) {
-          await init.abort();
-          throw new RunError((error as Error).message, EXIT_RUNTIME_FAILED);
+    try {
+      const onReady = (pid: number) => {
+        initPid = pid;
+        hooks.onStart?.(pid);
+      };
+      for await (const message of converse(init, idMap, { type: 'go', spec }, onReady)) {
+        if (message.type === 'exec') {
+          execed = true;
+          payloadPid = initPid;
+        } else {
+          failure = message;
+          payloadPid = undefined;
         }
-        hooks.onStart?.(message.pid);
-        init.send({ type: 'go', spec });
-      } else if (message.type === 'exec') {
-        execed = true;
-        payloadPid = initPid;
-      } else {
-        failure = message;
-        payloadPid = undefined;
       }
+    } catch (error) {
+      throw new RunError((error as Error).message, EXIT_RUNTIME_FAILED); // the id maps could not be written
     }
     // The sync pipe has closed: the payload ran to its end, or something failed.
     const [end, diagnostics] = await Promise.all([init.ended, init.diagnostics]);
-    if ('error' in end) throw new RunError(`cannot start setpriv/unshare (util-linux): ${end.error.message}`, EXIT_RUNTIME_FAILED);
+    if ('error' in end) throw new RunError(describeEnd(end, diagnostics), EXIT_RUNTIME_FAILED);
     const { code, signal } = end;
 
     if (failure) throw new RunError(failure.message, failure.code);
     if (interrupted && !execed) return statusFromWait(null, interrupted);
-    if (!execed) {
-      const said = diagnostics.trim().split('\n')[0];
-      const how = said ? said : signal ? `killed by ${signal}` : `exit status ${code}`;
-      throw new RunError(`the container's init ended before starting the command: ${how}`, EXIT_RUNTIME_FAILED);
-    }
+    if (!execed) throw new RunError(`the container's init ended before starting the command: ${describeEnd(end, diagnostics)}`, EXIT_RUNTIME_FAILED);
     if (code === 1 && diagnostics.includes(UNSHARE_SIGKILL_BUG)) return statusFromWait(null, 'SIGKILL');
     if (diagnostics) process.stderr.write(diagnostics);
     return statusFromWait(code, signal);

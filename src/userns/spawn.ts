@@ -27,6 +27,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SYNC_FD, encode, type InitMessage, type ParentMessage } from '../runtime/protocol.js';
 import type { Readable, Writable } from 'node:stream';
+import { applyIdMap, type IdMapPlan } from './idmap.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('../init/main.js', import.meta.url));
 
@@ -137,4 +138,45 @@ export function spawnInNamespaces<FromChild, ToChild extends { type: string }>(
       return gone;
     },
   };
+}
+
+/**
+ * Step 2, the same for every child started in new namespaces (a container's
+ * init, an unpacker): when it says "ready", write its id maps, tell the
+ * caller (ONREADY), then send GO. Every other message is the caller's. Ends
+ * when the sync pipe closes; if the maps cannot be written, the child is
+ * killed and the error thrown.
+ */
+export async function* converse<FromChild extends { type: string }, ToChild extends { type: string }>(
+  child: SpawnedInNamespaces<FromChild, ToChild>, idMap: IdMapPlan, go: ToChild, onReady?: (pid: number) => void,
+): AsyncGenerator<Exclude<FromChild, { type: 'ready' }>> {
+  try {
+    for await (const message of child.messages) {
+      if (message.type !== 'ready') {
+        yield message as Exclude<FromChild, { type: 'ready' }>;
+        continue;
+      }
+      const { pid } = message as unknown as { pid: number };
+      try {
+        await applyIdMap(pid, idMap);
+      } catch (error) {
+        await child.abort();
+        throw error;
+      }
+      onReady?.(pid);
+      child.send(go);
+    }
+  } catch (error) {
+    // A child that dies with "go" unread in its socket makes the kernel answer
+    // our next read with ECONNRESET instead of end-of-file. Its messages, if
+    // any, came before: this is just the end of the conversation.
+    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+  }
+}
+
+/** Why a child ended before doing its job, in one line: it never started, or what it said, or how it ended. */
+export function describeEnd(end: InitEnd, diagnostics: string): string {
+  if ('error' in end) return `cannot start setpriv/unshare (util-linux): ${end.error.message}`;
+  const said = diagnostics.trim().split('\n')[0];
+  return said || (end.signal ? `killed by ${end.signal}` : `exit status ${end.code}`);
 }
