@@ -7,7 +7,7 @@ import type { ContainerConfig } from '../image/oci.js';
 import { findImage, imageId, listImages, openStore, type LocalImage } from '../image/local.js';
 import { parsePlatform } from '../image/platform.js';
 import { pullImage } from '../image/pull.js';
-import { familiarName, formatReference, parseReference } from '../image/reference.js';
+import { canonicalName, familiarName, formatReference, parseReference } from '../image/reference.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { listRecords } from '../runtime/records.js';
 import { planIdMap, type UsernsMode } from '../userns/idmap.js';
@@ -31,7 +31,7 @@ const short = (digest: string) => digest.slice(7, 19);
 /** "busybox:latest" → ["busybox", "latest"]; "app@sha256:…" → ["app", "<none>"] */
 function repositoryAndTag(name: string): [string, string] {
   const ref = parseReference(name);
-  return [ref.registry === 'docker.io' ? familiarName(ref) : `${ref.registry}/${ref.repository}`, ref.tag ?? '<none>'];
+  return [familiarName(ref), ref.tag ?? '<none>'];
 }
 
 export function images(options: { quiet?: boolean }): void {
@@ -77,7 +77,7 @@ export async function rmi(names: string[], options: { force?: boolean }): Promis
         throw new Error(`image ${text} is used by container ${users[0].id.slice(0, 12)} (${users[0].name}): remove the container first, or use rmi -f`);
       }
       // By id: every name of it; by name: just that one.
-      const byId = image.name !== formatReferenceOrUndefined(text);
+      const byId = image.name !== canonicalName(text);
       const names = byId ? store.refs().filter((ref) => ref.digest === image.manifestDigest).map((ref) => ref.name) : [image.name];
       for (const name of names) {
         store.removeRef(name);
@@ -93,14 +93,6 @@ export async function rmi(names: string[], options: { force?: boolean }): Promis
   return status;
 }
 
-function formatReferenceOrUndefined(text: string): string | undefined {
-  try {
-    return formatReference(parseReference(text));
-  } catch {
-    return undefined;
-  }
-}
-
 export function inspect(names: string[]): void {
   const store = openStore();
   const shown = names.map((text) => {
@@ -109,7 +101,10 @@ export function inspect(names: string[]): void {
     return {
       Id: imageId(image),
       RepoTags: refs.map((ref) => ref.name),
-      RepoDigests: refs.map((ref) => `${ref.name.replace(/[:@][^/]*$/, '')}@${image.manifestDigest}`),
+      RepoDigests: refs.map((ref) => {
+        const { registry, repository } = parseReference(ref.name);
+        return `${registry}/${repository}@${image.manifestDigest}`;
+      }),
       Created: image.config.created,
       Architecture: image.config.architecture,
       Os: image.config.os,

@@ -236,7 +236,7 @@ async function dockerArchiveFiles(store: Store, images: LocalImage[], asked: str
       files.push(await uncompressedLayer(store, layer, name));
     }
     const ref = parseReference(image.name);
-    const tag = ref.tag ? `${ref.registry === 'docker.io' ? familiarName(ref) : `${ref.registry}/${ref.repository}`}:${ref.tag}` : undefined;
+    const tag = ref.tag ? `${familiarName(ref)}:${ref.tag}` : undefined;
     entries.push({ Config: configName, RepoTags: tag ? [tag] : [asked[i]], Layers: diffIds.map((d) => `${hex(d)}/layer.tar`) });
   }
   return [bytesFile('manifest.json', entries), ...files];

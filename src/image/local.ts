@@ -7,7 +7,7 @@ import { dataDir } from '../runtime/paths.js';
 import type { IdMapPlan } from '../userns/idmap.js';
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from './oci.js';
 import type { PullEvent } from './pull.js';
-import { formatReference, parseReference } from './reference.js';
+import { canonicalName, parseReference } from './reference.js';
 import { STORE_LOCK, Store } from './store.js';
 
 export interface LocalImage {
@@ -40,12 +40,7 @@ export function listImages(store: Store): LocalImage[] {
 /** An image by reference ("busybox", "localhost:5000/app:1"), or by a unique prefix of its id. */
 export function findImage(store: Store, text: string): LocalImage | undefined {
   const images = listImages(store);
-  let name: string | undefined;
-  try {
-    name = formatReference(parseReference(text));
-  } catch {
-    // not a reference: maybe an id
-  }
+  const name = canonicalName(text);
   const byName = images.find((image) => image.name === name);
   if (byName) return byName;
   const hex = text.replace(/^sha256:/, '');

@@ -61,6 +61,15 @@ export function parseReference(text: string): ImageReference {
   return { registry, repository, tag: tag ?? (digest ? undefined : 'latest'), digest };
 }
 
+/** TEXT's full name if it is a valid reference, else undefined (it may be an image id). */
+export function canonicalName(text: string): string | undefined {
+  try {
+    return formatReference(parseReference(text));
+  } catch {
+    return undefined;
+  }
+}
+
 /** docker.io/library/busybox:latest — the full, unambiguous name. */
 export function formatReference(ref: ImageReference): string {
   return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
