@@ -6,7 +6,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLock } from '../runtime/lock.js';
 import { listRecords } from '../runtime/records.js';
-import { planIdMap } from '../userns/idmap.js';
+import { planIdMap, type IdMapPlan } from '../userns/idmap.js';
 import type { ImageConfig, ImageManifest } from './oci.js';
 import { STORE_LOCK, type Store } from './store.js';
 import { removeTree } from './unpack.js';
@@ -39,10 +39,12 @@ async function collect(store: Store): Promise<Collected> {
     collected.blobs++;
   }
   for (const mode of ['single', 'subids'] as const) {
+    let idMap: IdMapPlan | undefined;
     for (const hex of listDir(join(store.root, 'layers', mode))) {
       if (keepLayers.has(hex)) continue;
       // Layers unpacked with subordinate ids hold files only that map can delete.
-      await removeTree(join(store.root, 'layers', mode, hex), planIdMap(mode));
+      idMap ??= planIdMap(mode);
+      await removeTree(join(store.root, 'layers', mode, hex), idMap);
       collected.layers++;
     }
   }
