@@ -50,11 +50,12 @@ export async function run(positionals: string[], options: RunOptions, init: Spaw
     record = createRecord(
       {
         id: spec.id, command: spec.command, rootfs: spec.rootfs, image: source.image, imageManifest: source.imageManifest,
-        storage: spec.overlay ? dirname(spec.overlay.upper) : undefined, userns: idMap.mode,
+        storage: containerStorage(spec.id), spec, userns: idMap.mode,
         created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false,
       },
       name,
     );
+    mkdirSync(record.storage, { recursive: true, mode: 0o700 });
     // overlayfs shows the upper directory's own mode as the container's "/": 0755, as every image's root is.
     if (spec.overlay) for (const dir of [spec.rootfs, spec.overlay.upper, spec.overlay.work]) mkdirSync(dir, { recursive: true, mode: 0o755 });
   } catch (error) {
@@ -78,10 +79,8 @@ export async function run(positionals: string[], options: RunOptions, init: Spaw
 
 /** Forget the container, and delete its writable layer (which may hold files of subordinate ids). */
 export async function removeContainer(record: ContainerRecord, idMap: IdMapPlan): Promise<void> {
-  if (record.storage) {
-    const { removeTree } = await import('../image/unpack.js');
-    await removeTree(record.storage, idMap);
-  }
+  const { removeTree } = await import('../image/unpack.js');
+  await removeTree(record.storage, idMap);
   removeRecord(record);
 }
 
@@ -135,10 +134,13 @@ function lazyProgress(): (event: PullEvent) => void {
   };
 }
 
+/** The container's own directory under the data dir: its log, and an image's writable layer. */
+export const containerStorage = (id: string): string => join(dataDir(), 'containers', id);
+
 /** A directory is bound as it is; an image gets a writable layer of its own under the data dir. */
 function rootOf(source: RootfsSource, id: string): { rootfs: string; overlay?: OverlaySpec } {
   if (source.directory !== undefined) return { rootfs: source.directory };
-  const storage = join(dataDir(), 'containers', id);
+  const storage = containerStorage(id);
   const layers = source.layers!;
   if (layers.length === 0) throw new Error(`image ${source.image} has no layers: nothing to use as a root filesystem`);
   return {

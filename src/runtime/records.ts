@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, runtimeDir } from './paths.js';
+import type { ContainerSpec } from './spec.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -22,8 +23,10 @@ export interface ContainerRecord {
   /** The image as the user named it, and the manifest it ran, when there is one. */
   image?: string;
   imageManifest?: string;
-  /** The container's own files (overlay upper and work dirs), removed with it. */
-  storage?: string;
+  /** The container's own files under the data dir (log, overlay upper and work dirs), removed with it. */
+  storage: string;
+  /** Everything the init needs to build it again (start, restart) and that exec reuses (env, workdir, user). */
+  spec: ContainerSpec;
   /** The id map it ran with: its files belong to those ids. */
   userns: 'single' | 'subids';
   created: string;

@@ -37,6 +37,8 @@ export interface ContainerSpec {
   /** Absolute path inside the container. */
   workdir: string;
   user: UserSpec;
+  /** -t: a pseudo-terminal for stdio, allocated inside the container's devpts, this size to begin with. */
+  tty?: { rows: number; cols: number };
   /** --init: host path of a static init (catatonit, tini-static) to run as pid 1 in front of the command. */
   init?: string;
 }
