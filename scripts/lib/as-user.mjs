@@ -160,12 +160,14 @@ export function collect(child, input) {
 
 /**
  * Host pid of the container's pid 1 under a running `cellblock run` whose pid
- * is CELLBLOCK_PID: cellblock → setpriv/unshare → pid 1 (so its grandchild).
+ * is CELLBLOCK_PID: cellblock → its supervisor → setpriv, which became
+ * unshare → pid 1 (its great-grandchild).
  */
 export function containerPid(cellblockPid) {
   const children = (pid) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  const [unshare] = children(cellblockPid);
-  return unshare === undefined ? undefined : children(unshare)[0];
+  let pid = cellblockPid;
+  for (let depth = 0; depth < 3 && pid !== undefined; depth++) [pid] = children(pid);
+  return pid;
 }
 
 /** Resolve with the first line of STREAM that matches PATTERN; reject after TIMEOUT ms. */

@@ -40,6 +40,8 @@ program
   .helpOption('--help', 'display help for command') // -h is --hostname, as in docker
   .option('--rootfs <dir>', 'directory to use as the root filesystem')
   .option('--rm', 'remove the container when it exits')
+  .option('-d, --detach', 'run in the background and print the container id')
+  .option('-i, --interactive', 'keep stdin open (run -d -i: for whoever attaches later)')
   .option('--name <name>', 'assign a name to the container')
   .option('-e, --env <KEY=VALUE>', 'set an environment variable (KEY alone copies it from here)', collect, [])
   .option('--env-file <file>', 'read environment variables from a file', collect, [])
@@ -54,12 +56,13 @@ program
   .option('--platform <os/arch>', 'image platform to pull from a multi-platform index (default: this machine)')
   .addOption(tlsVerifyOption())
   .action(async (command: string[], options) => {
-    // The init needs nothing from us until "go": start it first, so its Node
-    // boots while we load the rest and check the input (ARCHITECTURE.md, step 1).
-    const { spawnInit } = await import('../userns/spawn.js');
-    const init = spawnInit({ network: 'host' });
+    // The supervisor, and the init it spawns at once, need nothing from us
+    // until "start": launch them first, so that their Node processes boot
+    // while we load the rest and check the input (ARCHITECTURE.md, step 1).
+    const { launchSupervisor } = await import('../supervisor/client.js');
+    const supervisor = launchSupervisor({ stdin: !options.detach || (options.interactive ?? false), tty: false });
     const { run } = await import('./run.js');
-    process.exitCode = await run(command, options, init);
+    process.exitCode = await run(command, options, supervisor);
   });
 
 program
@@ -192,8 +195,88 @@ program
   .argument('<container...>', 'names or ids (a unique prefix is enough)')
   .option('-f, --force', 'kill a running container first')
   .action(async (containers: string[], options) => {
-    const { rm } = await import('./rm.js');
+    const { rm } = await import('./lifecycle.js');
     process.exitCode = await rm(containers, options);
+  });
+
+const seconds = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('give a whole number of seconds');
+  return Number(value);
+};
+
+program
+  .command('logs')
+  .description("show a container's output")
+  .argument('<container>', 'name or id')
+  .option('-f, --follow', 'keep printing new output until the container ends')
+  .option('-n, --tail <lines>', 'only the last N lines', 'all')
+  .option('-t, --timestamps', 'show when each line was written')
+  .option('--since <time>', 'only lines since this time (2026-11-23T08:00:00Z, Unix seconds, or 10m ago)')
+  .option('--until <time>', 'only lines before this time')
+  .action(async (container: string, options) => {
+    const { logs } = await import('./logs.js');
+    await logs(container, options);
+  });
+
+program
+  .command('attach')
+  .description("connect to a running container's output (and stdin, if it keeps one open)")
+  .argument('<container>', 'name or id')
+  .option('--no-stdin', 'do not send our stdin')
+  .action(async (container: string, options) => {
+    const { attach } = await import('./attach.js');
+    process.exitCode = await attach(container, options);
+  });
+
+program
+  .command('start')
+  .description('start stopped containers again (their files are as they left them)')
+  .argument('<container...>', 'names or ids')
+  .option('-a, --attach', 'relay its output and wait for it to end')
+  .option('-i, --interactive', 'send our stdin (with -a)')
+  .action(async (containers: string[], options) => {
+    const { start } = await import('./lifecycle.js');
+    process.exitCode = await start(containers, options);
+  });
+
+program
+  .command('stop')
+  .description('stop running containers: the stop signal (SIGTERM), then SIGKILL after a grace period')
+  .argument('<container...>', 'names or ids')
+  .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', seconds, 10)
+  .option('-s, --signal <signal>', "signal to send first (default: the image's StopSignal, else SIGTERM)")
+  .action(async (containers: string[], options) => {
+    const { stop } = await import('./lifecycle.js');
+    process.exitCode = await stop(containers, options);
+  });
+
+program
+  .command('restart')
+  .description('stop, then start containers')
+  .argument('<container...>', 'names or ids')
+  .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', seconds, 10)
+  .action(async (containers: string[], options) => {
+    const { restart } = await import('./lifecycle.js');
+    process.exitCode = await restart(containers, options);
+  });
+
+program
+  .command('kill')
+  .description('send a signal to running containers')
+  .argument('<container...>', 'names or ids')
+  .option('-s, --signal <signal>', 'the signal', 'SIGKILL')
+  .action(async (containers: string[], options) => {
+    const { kill } = await import('./lifecycle.js');
+    process.exitCode = await kill(containers, options);
+  });
+
+program
+  .command('wait')
+  .description('wait for containers to end, and print their exit statuses')
+  .argument('<container...>', 'names or ids')
+  .action(async (containers: string[]) => {
+    const { wait } = await import('./lifecycle.js');
+    process.exitCode = await wait(containers);
   });
 
 try {

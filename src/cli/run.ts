@@ -9,17 +9,18 @@ import { planIdMap, isMapped, type IdMapPlan, type UsernsMode } from '../userns/
 import { DEFAULT_PATH, mergeEnv, parseEnvEntry, parseEnvFile, parseHostname, parseContainerName, parseUserOption, parseWorkdir } from '../runtime/options.js';
 import { findStaticInit } from '../runtime/host-init.js';
 import { dataDir } from '../runtime/paths.js';
-import { createRecord, newContainerId, processStartTime, removeRecord, shortId, updateRecord, type ContainerRecord } from '../runtime/records.js';
+import { createRecord, newContainerId, shortId, type ContainerRecord } from '../runtime/records.js';
 import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
-import { RunError, runContainer } from '../runtime/run.js';
 import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
-import type { SpawnedInit } from '../userns/spawn.js';
-import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
+import { detach, startOf, type LaunchedSupervisor } from '../supervisor/client.js';
+import { relay, statusOf } from './attach.js';
 
 export interface RunOptions {
   rootfs?: string;
   rm?: boolean;
   name?: string;
+  detach?: boolean;
+  interactive?: boolean;
   env: string[];
   envFile: string[];
   workdir?: string;
@@ -35,53 +36,50 @@ export interface RunOptions {
 }
 
 /**
- * Run POSITIONALS (IMAGE [COMMAND…], or COMMAND… with --rootfs) in INIT,
- * which main.ts spawned before loading this module so that its Node starts
- * while we check the input (and pull). Returns cellblock's exit status.
+ * Run POSITIONALS (IMAGE [COMMAND…], or COMMAND… with --rootfs) under
+ * SUPERVISOR, which main.ts launched before loading this module so that it
+ * and the container's init start while we check the input (and pull).
+ * Returns cellblock's exit status.
  */
-export async function run(positionals: string[], options: RunOptions, init: SpawnedInit): Promise<number> {
-  let spec: ContainerSpec;
-  let idMap: IdMapPlan;
+export async function run(positionals: string[], options: RunOptions, supervisor: LaunchedSupervisor): Promise<number> {
   let record: ContainerRecord;
   try {
-    let name: string | undefined;
-    let source: RootfsSource;
-    ({ spec, idMap, name, source } = await prepare(positionals, options));
+    const { spec, idMap, name, source } = await prepare(positionals, options);
     record = createRecord(
       {
         id: spec.id, command: spec.command, rootfs: spec.rootfs, image: source.image, imageManifest: source.imageManifest,
         storage: containerStorage(spec.id), spec, userns: idMap.mode,
-        created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false,
+        created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false, openStdin: options.interactive ?? false,
       },
       name,
     );
-    mkdirSync(record.storage, { recursive: true, mode: 0o700 });
-    // overlayfs shows the upper directory's own mode as the container's "/": 0755, as every image's root is.
-    if (spec.overlay) for (const dir of [spec.rootfs, spec.overlay.upper, spec.overlay.work]) mkdirSync(dir, { recursive: true, mode: 0o755 });
+    createStorage(record);
   } catch (error) {
-    await init.abort(); // bad input, or the name is taken: nothing else was created
+    await supervisor.abort(); // bad input, or the name is taken: nothing else was created
     throw error;
   }
-  let status: number = EXIT_RUNTIME_FAILED;
-  try {
-    status = await runContainer(init, spec, idMap, {
-      onStart: (pid) => updateRecord(spec.id, { status: 'running', pid, pidStartTime: processStartTime(pid), startedAt: new Date().toISOString() }),
-    });
-    return status;
-  } catch (error) {
-    if (error instanceof RunError) status = error.exitCode;
-    throw error;
-  } finally {
-    if (options.rm) await removeContainer(record, idMap);
-    else updateRecord(spec.id, { status: 'exited', exitCode: status, finishedAt: new Date().toISOString(), pid: undefined, pidStartTime: undefined });
+  if (options.detach) {
+    supervisor.start({ id: record.id, attach: false, foreground: false });
+    // docker's run -d returns once the command runs, or says why it could not start.
+    const failed = await startOf(supervisor);
+    if (failed) return statusOf(failed, shortId(record.id));
+    detach(supervisor);
+    supervisor.process.unref();
+    process.stdout.write(`${record.id}\n`);
+    return 0;
   }
+  supervisor.start({ id: record.id, attach: true, foreground: true });
+  const end = await relay(supervisor, { stdin: true });
+  await supervisor.exited; // so that nothing of this container outlives the command that ran it
+  return statusOf(end, shortId(record.id));
 }
 
-/** Forget the container, and delete its writable layer (which may hold files of subordinate ids). */
-export async function removeContainer(record: ContainerRecord, idMap: IdMapPlan): Promise<void> {
-  const { removeTree } = await import('../image/unpack.js');
-  await removeTree(record.storage, idMap);
-  removeRecord(record);
+/** The container's own directory, and for an image the overlay's upper, work and mount point dirs in it. */
+export function createStorage(record: ContainerRecord): void {
+  mkdirSync(record.storage, { recursive: true, mode: 0o700 });
+  const { overlay, rootfs } = record.spec;
+  // overlayfs shows the upper directory's own mode as the container's "/": 0755, as every image's root is.
+  if (overlay) for (const dir of [rootfs, overlay.upper, overlay.work]) mkdirSync(dir, { recursive: true, mode: 0o755 });
 }
 
 /** Check everything the user typed, get the root filesystem ready and build the spec; throws a one-line Error. */
@@ -121,6 +119,7 @@ async function prepare(positionals: string[], options: RunOptions) {
     workdir,
     user,
     init,
+    stopSignal: source.config.StopSignal,
   };
   return { spec, idMap, name, source };
 }

@@ -2,6 +2,7 @@
 // each returns a value or throws an Error whose message is the one line the
 // CLI prints (exit 125).
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { UserSpec } from './spec.js';
 
 /** docker's default PATH, used when the image (or rootfs) sets none. */
@@ -83,4 +84,13 @@ export function parseContainerName(value: string): string {
     throw new Error(`invalid --name "${value}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters`);
   }
   return value;
+}
+
+/** A signal as docker takes it: KILL, SIGKILL or 9. */
+export function parseSignal(value: string, from: string): NodeJS.Signals {
+  const signals = constants.signals as Record<string, number>;
+  const byNumber = /^\d+$/.test(value) ? Object.keys(signals).find((name) => signals[name] === Number(value)) : undefined;
+  const name = byNumber ?? (value.toUpperCase().startsWith('SIG') ? value.toUpperCase() : `SIG${value.toUpperCase()}`);
+  if (!(name in signals)) throw new Error(`${from}: invalid signal "${value}" (e.g. SIGTERM, TERM or 15)`);
+  return name as NodeJS.Signals;
 }

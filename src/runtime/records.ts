@@ -7,7 +7,7 @@
 //   - symlink(2) fails with EEXIST when the name exists, so two `run --name
 //     web` at once cannot both get "web".
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, runtimeDir } from './paths.js';
 import type { ContainerSpec } from './spec.js';
@@ -32,6 +32,12 @@ export interface ContainerRecord {
   created: string;
   status: ContainerStatus;
   autoRemove: boolean;
+  /** -i: keep the container's stdin open for whoever attaches (run -d -i, start). */
+  openStdin: boolean;
+  /** The supervisor that runs it (src/supervisor/), while it runs. */
+  supervisorPid?: number;
+  /** Why it could not start, or what went wrong around it (inspect's State.Error). */
+  error?: string;
   /** Host pid of the container's pid 1, and its start time, while it runs. */
   pid?: number;
   pidStartTime?: string;
@@ -43,6 +49,13 @@ export interface ContainerRecord {
 const containersDir = () => ensureDir(join(runtimeDir(), 'containers'));
 const namesDir = () => ensureDir(join(runtimeDir(), 'names'));
 const recordPath = (id: string) => join(containersDir(), `${id}.json`);
+
+/**
+ * The supervisor's attach socket (src/supervisor/attach-server.ts). Named by
+ * the short id: a unix socket path must fit in 108 bytes (sockaddr_un), and
+ * $XDG_RUNTIME_DIR/cellblock/… with 64 hex digits may not.
+ */
+export const attachSocketPath = (id: string): string => join(ensureDir(join(runtimeDir(), 'sockets')), shortId(id));
 
 export const newContainerId = (): string => randomBytes(32).toString('hex');
 export const shortId = (id: string): string => id.slice(0, 12);
@@ -96,6 +109,7 @@ export function readRecord(id: string): ContainerRecord {
 
 export function removeRecord(record: ContainerRecord): void {
   unlinkSync(recordPath(record.id));
+  rmSync(attachSocketPath(record.id), { force: true }); // left behind by a supervisor that was killed
   try {
     if (readlinkSync(join(namesDir(), record.name)) === record.id) unlinkSync(join(namesDir(), record.name));
   } catch {

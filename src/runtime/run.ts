@@ -1,5 +1,5 @@
-// The parent's side of one container run: spawn step 1, map ids (step 2),
-// send the spec, then stay around as the container's signal relay until
+// The parent's side of one container run (the supervisor's, src/supervisor/):
+// map ids (step 2) once step 1 says ready, send the spec, relay signals until
 // pid 1 exits, and turn how it ended into docker's exit status.
 import type { IdMapPlan } from '../userns/idmap.js';
 import { converse, describeEnd, type SpawnedInit } from '../userns/spawn.js';
@@ -17,10 +17,25 @@ export class RunError extends Error {
 export interface RunHooks {
   /** pid 1 of the container (a host pid) exists and is about to exec the payload. */
   onStart?(pid: number): void;
+  /** The payload has replaced the init: the container runs its command. */
+  onExec?(pid: number): void;
+  /** What unshare(1) printed besides the container's own output (normally nothing). */
+  onDiagnostics?(text: string): void;
 }
 
-/** Signals a terminal or a process manager sends to stop a foreground program. */
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+export interface RunningContainer {
+  /**
+   * Send SIGNAL to the container. Pid 1 of a pid namespace only receives the
+   * signals it installed a handler for (the kernel drops the rest), so, as
+   * with docker, a payload that ignores SIGTERM keeps running and `stop`
+   * falls back to SIGKILL. A signal that comes while the container is still
+   * being set up stops the setup instead: unshare blocks SIGINT and SIGTERM
+   * while it waits, and the init (Node, as pid 1) would lose them.
+   */
+  kill(signal: NodeJS.Signals): void;
+  /** The exit status docker would give; rejects with a RunError when the container could not start. */
+  status: Promise<number>;
+}
 
 /**
  * util-linux before 2.40 (Debian 12 has 2.38) cannot pass on a SIGKILL: when
@@ -30,21 +45,11 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
  */
 const UNSHARE_SIGKILL_BUG = 'sigprocmask unblock failed';
 
-/**
- * Run SPEC in INIT (spawned already: it needs nothing from us until "go") to
- * the end; resolves with the exit status docker would give.
- */
-export async function runContainer(init: SpawnedInit, spec: ContainerSpec, idMap: IdMapPlan, hooks: RunHooks = {}): Promise<number> {
-
-  // Pid 1 of a pid namespace only receives the signals it installed a handler
-  // for; the kernel drops the rest. So, as with docker, a payload that ignores
-  // SIGTERM keeps running, and the caller falls back to SIGKILL.
-  // A signal that comes while the container is still being set up stops the
-  // setup instead: unshare blocks SIGINT and SIGTERM while it waits, and the
-  // init (Node, as pid 1) would lose them.
+/** Run SPEC in INIT (spawned already: it needs nothing from us until "go") to the end. */
+export function startContainer(init: SpawnedInit, spec: ContainerSpec, idMap: IdMapPlan, hooks: RunHooks = {}): RunningContainer {
   let payloadPid: number | undefined;
   let interrupted: NodeJS.Signals | undefined;
-  const relay = (signal: NodeJS.Signals) => {
+  const kill = (signal: NodeJS.Signals) => {
     try {
       if (payloadPid !== undefined) process.kill(payloadPid, signal);
       else if (!interrupted) {
@@ -55,12 +60,11 @@ export async function runContainer(init: SpawnedInit, spec: ContainerSpec, idMap
       // Already gone: its exit is on its way to us.
     }
   };
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, relay);
 
-  let failure: { code: number; message: string } | undefined;
-  let initPid: number | undefined;
-  let execed = false;
-  try {
+  const status = (async () => {
+    let failure: { code: number; message: string } | undefined;
+    let initPid: number | undefined;
+    let execed = false;
     try {
       const onReady = (pid: number) => {
         initPid = pid;
@@ -70,6 +74,7 @@ export async function runContainer(init: SpawnedInit, spec: ContainerSpec, idMap
         if (message.type === 'exec') {
           execed = true;
           payloadPid = initPid;
+          hooks.onExec?.(initPid!);
         } else {
           failure = message;
           payloadPid = undefined;
@@ -87,9 +92,8 @@ export async function runContainer(init: SpawnedInit, spec: ContainerSpec, idMap
     if (interrupted && !execed) return statusFromWait(null, interrupted);
     if (!execed) throw new RunError(`the container's init ended before starting the command: ${describeEnd(end, diagnostics)}`, EXIT_RUNTIME_FAILED);
     if (code === 1 && diagnostics.includes(UNSHARE_SIGKILL_BUG)) return statusFromWait(null, 'SIGKILL');
-    if (diagnostics) process.stderr.write(diagnostics);
+    if (diagnostics) hooks.onDiagnostics?.(diagnostics);
     return statusFromWait(code, signal);
-  } finally {
-    for (const signal of FORWARDED_SIGNALS) process.off(signal, relay);
-  }
+  })();
+  return { kill, status };
 }

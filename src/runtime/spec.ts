@@ -39,6 +39,8 @@ export interface ContainerSpec {
   user: UserSpec;
   /** -t: a pseudo-terminal for stdio, allocated inside the container's devpts, this size to begin with. */
   tty?: { rows: number; cols: number };
+  /** The image's StopSignal: what `stop` sends first (default SIGTERM). */
+  stopSignal?: string;
   /** --init: host path of a static init (catatonit, tini-static) to run as pid 1 in front of the command. */
   init?: string;
 }

@@ -70,13 +70,25 @@ export interface SpawnedInNamespaces<FromChild, ToChild> {
 /** The container's init: it says ready/exec/error, and is told "go" with the container's spec. */
 export type SpawnedInit = SpawnedInNamespaces<InitMessage, ParentMessage>;
 
-export function spawnInit(options: NamespaceOptions): SpawnedInit {
+/**
+ * Where the container's stdio goes: fds of the supervisor's (pipe ends), or
+ * /dev/null. With a terminal (-t) all three are /dev/null here — the init
+ * opens the terminal inside the container — and CONSOLE is the supervisor's
+ * socket end that the init sends the terminal's master side through.
+ */
+export interface InitStdio {
+  stdin: number | 'ignore';
+  stdout: number | 'ignore';
+  stderr: number | 'ignore';
+  console?: number;
+}
+
+export function spawnInit(options: NamespaceOptions, stdio: InitStdio): SpawnedInit {
   return spawnInNamespaces<InitMessage, ParentMessage>(unshareArgs(options), {
-    // stdin and stdout go straight to the payload. fd 2 is a pipe to us
-    // (see STDERR_FD), fd 3 the sync pipe, fd 4 our stderr for the payload.
-    stdio: ['inherit', 'inherit', 'pipe', 'pipe', 2],
-    // A session of its own, so a Ctrl-C on the terminal reaches cellblock
-    // only, which forwards it to pid 1 as docker does (see runtime/run.ts).
+    // fd 2 is a pipe to us for diagnostics, fd 3 the sync pipe, fd 4 the payload's stderr (see STDERR_FD).
+    stdio: [stdio.stdin, stdio.stdout, 'pipe', 'pipe', stdio.stderr, ...(stdio.console === undefined ? [] : [stdio.console])],
+    // A session of its own: a terminal's signals never reach the container
+    // directly; the supervisor relays what its clients ask for.
     detached: true,
   });
 }

@@ -1,0 +1,117 @@
+// The CLI's side of the supervisor: start one for a container, or reach the
+// one that runs it (protocol: frames.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { attachSocketPath, type ContainerRecord } from '../runtime/records.js';
+import { FRAME, FrameDecoder, encodeFrame, frameJson, type Frame } from './frames.js';
+import type { StartRequest } from './supervise.js';
+
+const SUPERVISOR = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** A live line to a supervisor: send frames, read decoded ones. */
+export interface SupervisorLine {
+  connection: Socket;
+  frames: FrameDecoder;
+}
+
+export interface LaunchedSupervisor extends SupervisorLine {
+  process: ChildProcess;
+  /** Settles when the supervisor process has exited. */
+  exited: Promise<void>;
+  start(request: StartRequest): void;
+  /** No container after all (bad input): the supervisor takes its init down and exits. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Start a supervisor for a container whose stdio is wired as MODE. It
+ * starts the container's init at once and waits for start() to say which
+ * container that is. `detached`: a session of its own, so a terminal's
+ * hang-up or Ctrl-C never reaches it — only what a client relays does.
+ */
+export function launchSupervisor(mode: { stdin: boolean; tty: boolean }): LaunchedSupervisor {
+  const child = spawn(process.execPath, [SUPERVISOR, JSON.stringify(mode)], {
+    detached: true,
+    // Not even stderr is shared: a supervisor holding our stdout or stderr
+    // would keep a `run -d`'s caller waiting for end-of-file until the container ends.
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    cwd: '/',
+  });
+  const connection = child.stdio[3] as Socket;
+  connection.on('error', () => {});
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  return {
+    process: child,
+    connection,
+    frames: connection.pipe(new FrameDecoder()),
+    exited,
+    start: (request) => connection.write(encodeFrame(FRAME.start, request)),
+    abort: async () => {
+      connection.end();
+      await exited;
+    },
+  };
+}
+
+/** Connect to the supervisor of RECORD; undefined when there is none (the container is not running). */
+export async function connectSupervisor(record: ContainerRecord, hello: { stdin: boolean; output: boolean }): Promise<SupervisorLine | undefined> {
+  const connection = connect(attachSocketPath(record.id));
+  try {
+    await new Promise<void>((resolve, reject) => connection.once('connect', resolve).once('error', reject));
+  } catch {
+    return undefined; // ENOENT or ECONNREFUSED: no supervisor listens
+  }
+  connection.on('error', () => {});
+  connection.write(encodeFrame(FRAME.hello, hello));
+  return { connection, frames: connection.pipe(new FrameDecoder()) };
+}
+
+/** How a container ended, as its supervisor said; empty when the supervisor vanished without saying. */
+export interface ContainerEnd {
+  status?: number;
+  error?: string;
+}
+
+/** Wait for LINE's last frame (or its closing). */
+export function endOf(line: SupervisorLine, onFrame: (frame: Frame) => void = () => {}): Promise<ContainerEnd> {
+  return new Promise((resolve) => {
+    let end: ContainerEnd = {};
+    line.frames.on('data', (frame: Frame) => {
+      if (frame.type === FRAME.exit) end = frameJson<ContainerEnd>(frame);
+      else onFrame(frame);
+    });
+    // The decoder's end comes after its last frame; a connection torn down by
+    // an error never ends the decoder, so its closing counts too.
+    line.frames.once('end', () => resolve(end));
+    line.connection.once('close', () => setImmediate(() => resolve(end)));
+  });
+}
+
+/** Wait until RECORD's container has ended (at once if it is not running). */
+export async function waitForEnd(record: ContainerRecord): Promise<ContainerEnd> {
+  const line = await connectSupervisor(record, { stdin: false, output: false });
+  return line ? endOf(line) : {};
+}
+
+/**
+ * Until the container's command runs (undefined) or the container has ended
+ * before that (how): what `run -d` and `start` wait for before returning.
+ */
+export function startOf(line: SupervisorLine): Promise<ContainerEnd | undefined> {
+  return new Promise((resolve) => {
+    line.frames.on('data', (frame: Frame) => {
+      if (frame.type === FRAME.started) resolve(undefined);
+      else if (frame.type === FRAME.exit) resolve(frameJson<ContainerEnd>(frame));
+    });
+    line.connection.once('close', () => setImmediate(() => resolve({})));
+  });
+}
+
+/** Leave the container running: the supervisor keeps it, whatever happens to us now. */
+export function detach(line: SupervisorLine): void {
+  line.connection.end(encodeFrame(FRAME.detach));
+}
