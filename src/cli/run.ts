@@ -46,10 +46,11 @@ export async function run(positionals: string[], options: RunOptions, init: Spaw
   try {
     let name: string | undefined;
     let source: RootfsSource;
-    ({ spec, idMap, name, source } = await prepare(positionals, options));
+    let entrypoint: string[];
+    ({ spec, idMap, name, source, entrypoint } = await prepare(positionals, options));
     record = createRecord(
       {
-        id: spec.id, command: spec.command, rootfs: spec.rootfs, image: source.image, imageManifest: source.imageManifest,
+        id: spec.id, command: spec.command, entrypoint, rootfs: spec.rootfs, image: source.image, imageManifest: source.imageManifest,
         storage: containerStorage(spec.id), spec, userns: idMap.mode,
         created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false,
       },
@@ -122,7 +123,7 @@ async function prepare(positionals: string[], options: RunOptions) {
     user,
     init,
   };
-  return { spec, idMap, name, source };
+  return { spec, idMap, name, source, entrypoint: resolved.entrypoint };
 }
 
 /** Pull progress on stderr (stdout belongs to the container), loaded only if a pull happens. */
