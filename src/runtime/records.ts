@@ -115,6 +115,8 @@ export function renameRecord(record: ContainerRecord, name: string): void {
     throw error;
   }
   releaseName(record.name, record.id);
+  // Removed while we wrote (rm, or a --rm container's end)? Then the new name must go too.
+  if (!readRecordIfAny(record.id)) releaseName(name, record.id);
 }
 
 /** Change a record; a record already removed (rm -f while it ran) stays removed. */
@@ -134,8 +136,19 @@ export function readRecord(id: string): ContainerRecord {
 }
 
 export function removeRecord(record: ContainerRecord): void {
+  // The name on disk, not RECORD's: the container may have been renamed since
+  // RECORD was read (a `run --rm` holds its record from start to end).
+  const { name } = readRecordIfAny(record.id) ?? record;
   unlinkSync(recordPath(record.id));
-  releaseName(record.name, record.id);
+  releaseName(name, record.id);
+}
+
+function readRecordIfAny(id: string): ContainerRecord | undefined {
+  try {
+    return readRecord(id);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Remove the link NAME if it still leads to ID (another container may hold that name by now). */

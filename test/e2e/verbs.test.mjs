@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForLine } from '../../scripts/lib/as-user.mjs';
 import { buildBusyboxRootfs } from '../../scripts/lib/rootfs.mjs';
@@ -254,6 +254,22 @@ test('rename: the new name works at once, the old one is free; bad, taken or sam
   assert.equal((await cellblock('rename', 'verbs-live', 'verbs-running')).code, 0);
   assert.equal((await cellblock('ps', '--format', '{{.Names}} {{.State}}')).stdout, 'verbs-running running\n');
   assert.equal((await cellblock('rename', 'verbs-running', 'verbs-live')).code, 0);
+});
+
+test('a run --rm container renamed while it runs releases its new name when it ends', async () => {
+  // The rootfs is bound as it is, so a file made here appears in the container's /tmp.
+  const go = join(c.rootfs, 'tmp', 'verbs-go');
+  const child = await c.startUntilReady(['--name', 'verbs-rm'], 'echo ready; while [ ! -e /tmp/verbs-go ]; do sleep 0.1; done');
+  assert.equal((await cellblock('rename', 'verbs-rm', 'verbs-rm-renamed')).code, 0);
+  writeFileSync(go, '');
+  try {
+    const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode];
+    assert.equal(code, 0);
+  } finally {
+    rmSync(go, { force: true });
+  }
+  const names = readdirSync(namesDir());
+  assert.ok(!names.includes('verbs-rm') && !names.includes('verbs-rm-renamed'), `no name left behind: ${names}`);
 });
 
 test('rename racing run --name for the same name: exactly one gets it', async () => {
