@@ -1,4 +1,5 @@
 // cellblock pull, images, rmi, tag, image inspect — the image store as docker shows it.
+// (inspect itself is src/cli/inspect.ts: one verb for containers and images.)
 import { loadArchive, saveArchive, type ArchiveFormat } from '../image/archive.js';
 import { collectGarbage } from '../image/gc.js';
 import { importDirectory } from '../image/import.js';
@@ -11,7 +12,7 @@ import { canonicalName, familiarName, formatReference, parseReference } from '..
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { listRecords } from '../runtime/records.js';
 import { planIdMap, type UsernsMode } from '../userns/idmap.js';
-import { ago } from './ps.js';
+import { ago, formatTable } from './format.js';
 import { pullProgress } from './progress.js';
 
 export async function pull(text: string, options: { quiet?: boolean; platform?: string; userns?: UsernsMode; tlsVerify: boolean }): Promise<void> {
@@ -47,8 +48,7 @@ export function images(options: { quiet?: boolean }): void {
     const size = image.manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
     rows.push([repository, tag, short(imageId(image)), image.config.created ? `${ago(image.config.created)} ago` : '-', `${(size / 1e6).toFixed(1)}MB`]);
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) process.stdout.write(row.map((cell, i) => cell.padEnd(widths[i])).join('   ').trimEnd() + '\n');
+  process.stdout.write(formatTable(rows));
 }
 
 function mustFind(text: string): LocalImage {
@@ -93,29 +93,28 @@ export async function rmi(names: string[], options: { force?: boolean }): Promis
   return status;
 }
 
-export function inspect(names: string[]): void {
+/** TEXT's image as `docker image inspect` shows it, or undefined when there is no such image. */
+export function describeImage(text: string) {
   const store = openStore();
-  const shown = names.map((text) => {
-    const image = mustFind(text);
-    const refs = store.refs().filter((ref) => ref.digest === image.manifestDigest);
-    return {
-      Id: imageId(image),
-      RepoTags: refs.map((ref) => ref.name),
-      RepoDigests: refs.map((ref) => {
-        const { registry, repository } = parseReference(ref.name);
-        return `${registry}/${repository}@${image.manifestDigest}`;
-      }),
-      Created: image.config.created,
-      Architecture: image.config.architecture,
-      Os: image.config.os,
-      ...(image.config.variant ? { Variant: image.config.variant } : {}),
-      Config: image.config.config ?? {},
-      RootFS: { Type: 'layers', Layers: image.config.rootfs.diff_ids },
-      Size: image.manifest.layers.reduce((sum, layer) => sum + layer.size, 0),
-      Manifest: image.manifestDigest,
-    };
-  });
-  process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+  const image = findImage(store, text);
+  if (!image) return undefined;
+  const refs = store.refs().filter((ref) => ref.digest === image.manifestDigest);
+  return {
+    Id: imageId(image),
+    RepoTags: refs.map((ref) => ref.name),
+    RepoDigests: refs.map((ref) => {
+      const { registry, repository } = parseReference(ref.name);
+      return `${registry}/${repository}@${image.manifestDigest}`;
+    }),
+    Created: image.config.created,
+    Architecture: image.config.architecture,
+    Os: image.config.os,
+    ...(image.config.variant ? { Variant: image.config.variant } : {}),
+    Config: image.config.config ?? {},
+    RootFS: { Type: 'layers', Layers: image.config.rootfs.diff_ids },
+    Size: image.manifest.layers.reduce((sum, layer) => sum + layer.size, 0),
+    Manifest: image.manifestDigest,
+  };
 }
 
 export async function load(options: { input: string; userns?: UsernsMode }): Promise<void> {

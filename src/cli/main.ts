@@ -10,6 +10,11 @@ import { fail } from './fail.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+const count = (value: string) => {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return Number(value);
+};
+
 /** --tls-verify[=false]: plain HTTP is only ever used for loopback registries, or when this says false. */
 function tlsVerifyOption(): Option {
   return new Option('--tls-verify [bool]', 'require HTTPS and valid certificates (false allows plain HTTP)')
@@ -163,14 +168,7 @@ program
   });
 
 const image = program.command('image').description('manage images');
-image
-  .command('inspect')
-  .description('show an image as JSON')
-  .argument('<image...>', 'names or ids')
-  .action(async (names: string[]) => {
-    const { inspect } = await import('./images.js');
-    inspect(names);
-  });
+inspectCommand(image.command('inspect'), 'image');
 image
   .command('prune')
   .description('remove blobs and layers no image or container uses any more')
@@ -179,14 +177,78 @@ image
     await prune();
   });
 
-program
-  .command('ps')
-  .description('list containers')
-  .option('-a, --all', 'show all containers (default: running only)')
-  .option('-q, --quiet', 'only show ids')
+/** `ps` and `container ls`: one set of options, one implementation. */
+function psCommand(command: Command): Command {
+  return command
+    .description('list containers')
+    .option('-a, --all', 'show all containers (default: running only)')
+    .option('-q, --quiet', 'only show ids')
+    .option('--format <format>', 'table, table TEMPLATE, json, or a Go template over {{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Ports}} {{.Mounts}} {{.Label "KEY"}}')
+    .option('--no-trunc', 'do not truncate ids, commands and mounts')
+    .option('-n, --last <n>', 'show the n containers created last (in any state)', count)
+    .option('-l, --latest', 'show the container created last (in any state)')
+    .option('-f, --filter <key=value>', 'status=created|running|exited…, name=REGEXP, id=PREFIX (repeat to combine)', collect, [])
+    .action(async (options) => {
+      const { ps } = await import('./ps.js');
+      ps(options);
+    });
+}
+
+/** `inspect`, `container inspect` and `image inspect` (TYPE fixed for the last two). */
+function inspectCommand(command: Command, type?: 'container' | 'image'): Command {
+  command
+    .description(type ? `show ${type}s as JSON` : 'show containers or images as JSON (a name is looked up as a container first)')
+    .argument('<name...>', 'names or ids (a unique prefix is enough)')
+    .option('-f, --format <template>', 'a Go template, e.g. {{.State.Status}} or {{json .Config}}; json for one line');
+  if (!type) command.addOption(new Option('--type <type>', 'only look for this kind of object').choices(['container', 'image']));
+  return command.action(async (names: string[], options) => {
+    const { inspect } = await import('./inspect.js');
+    process.exitCode = await inspect(names, { format: options.format, type: type ?? options.type });
+  });
+}
+
+function topCommand(command: Command): Command {
+  return command
+    .description("show a running container's processes (host pids and users), as the host's ps shows them")
+    .usage('CONTAINER [ps OPTIONS]')
+    .argument('<container>', 'name or id')
+    .argument('[ps-options...]', 'options for ps(1) instead of -ef, e.g. aux or -o pid,user,args')
+    .passThroughOptions()
+    .action(async (container: string, psOptions: string[]) => {
+      const { top } = await import('./top.js');
+      top(container, psOptions);
+    });
+}
+
+function renameCommand(command: Command): Command {
+  return command
+    .description('rename a container')
+    .argument('<container>', 'name or id')
+    .argument('<new-name>', 'the new name')
+    .action(async (container: string, name: string) => {
+      const { rename } = await import('./rename.js');
+      rename(container, name);
+    });
+}
+
+psCommand(program.command('ps'));
+inspectCommand(program.command('inspect'));
+topCommand(program.command('top'));
+renameCommand(program.command('rename'));
+
+// docker's management-command spellings of the same verbs.
+const container = program.command('container').description('manage containers');
+psCommand(container.command('ls').aliases(['ps', 'list']));
+inspectCommand(container.command('inspect'), 'container');
+topCommand(container.command('top'));
+renameCommand(container.command('rename'));
+container
+  .command('prune')
+  .description('remove all stopped containers')
+  .option('-f, --force', 'do not ask for confirmation')
   .action(async (options) => {
-    const { ps } = await import('./ps.js');
-    ps(options);
+    const { prune } = await import('./prune.js');
+    process.exitCode = await prune(options);
   });
 
 program

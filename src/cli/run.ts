@@ -44,10 +44,10 @@ export interface RunOptions {
 export async function run(positionals: string[], options: RunOptions, supervisor: LaunchedSupervisor): Promise<number> {
   let record: ContainerRecord;
   try {
-    const { spec, idMap, name, source } = await prepare(positionals, options);
+    const { spec, idMap, name, source, entrypoint } = await prepare(positionals, options);
     record = createRecord(
       {
-        id: spec.id, command: spec.command, rootfs: spec.rootfs, image: source.image, imageManifest: source.imageManifest,
+        id: spec.id, command: spec.command, entrypoint, rootfs: spec.rootfs, image: source.image, imageManifest: source.imageManifest,
         storage: containerStorage(spec.id), spec, userns: idMap.mode,
         created: new Date().toISOString(), status: 'created', autoRemove: options.rm ?? false, openStdin: options.interactive ?? false,
       },
@@ -121,7 +121,7 @@ async function prepare(positionals: string[], options: RunOptions) {
     init,
     stopSignal: source.config.StopSignal,
   };
-  return { spec, idMap, name, source };
+  return { spec, idMap, name, source, entrypoint: resolved.entrypoint };
 }
 
 /** Pull progress on stderr (stdout belongs to the container), loaded only if a pull happens. */

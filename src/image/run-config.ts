@@ -18,6 +18,8 @@ export interface RunRequest {
 
 export interface ResolvedCommand {
   argv: string[];
+  /** The leading part of argv that is the entrypoint (inspect shows Entrypoint and Cmd apart). */
+  entrypoint: string[];
   workdir: string;
   user: string;
 }
@@ -31,6 +33,7 @@ export function resolveCommand(image: ContainerConfig, request: RunRequest): Res
   if (argv.length === 0) throw new Error('no command specified: the image has no Entrypoint or Cmd, so give one after the image name');
   return {
     argv,
+    entrypoint,
     workdir: request.workdir ?? (image.WorkingDir || '/'),
     user: request.user ?? (image.User || '0'),
   };

@@ -78,10 +78,10 @@ export function parseHostname(value: string): string {
   return value;
 }
 
-/** docker's rule for --name. */
-export function parseContainerName(value: string): string {
+/** docker's rule for a container's name (WHAT names the input in the message). */
+export function parseContainerName(value: string, what = '--name'): string {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(value)) {
-    throw new Error(`invalid --name "${value}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters`);
+    throw new Error(`invalid ${what} "${value}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters`);
   }
   return value;
 }

@@ -18,6 +18,8 @@ export interface ContainerRecord {
   id: string;
   name: string;
   command: string[];
+  /** The leading words of command that are the entrypoint: inspect shows Config.Entrypoint and Config.Cmd apart. */
+  entrypoint?: string[];
   /** The directory bound as /, or the overlay mount point of an image's layers. */
   rootfs: string;
   /** The image as the user named it, and the manifest it ran, when there is one. */
@@ -85,10 +87,45 @@ export function createRecord(fields: Omit<ContainerRecord, 'name'>, name?: strin
         taken.add(record.name);
         continue;
       }
-      const owner = readlinkSync(join(namesDir(), name));
-      throw new Error(`the container name "${name}" is already in use by container ${shortId(owner)}; remove it (cellblock rm) or pick another name`);
+      throw nameInUse(name);
     }
   }
+}
+
+function nameInUse(name: string): Error {
+  let owner = 'another container';
+  try {
+    owner = `container ${shortId(readlinkSync(join(namesDir(), name)))}`;
+  } catch {
+    // released a moment ago: still, it was taken when we tried
+  }
+  return new Error(`the container name "${name}" is already in use by ${owner}; remove it (cellblock rm) or pick another name`);
+}
+
+/**
+ * Give RECORD the name NAME. The new link comes first: symlink(2) is the
+ * lock, so of a rename and a `run --name NAME` racing for it exactly one
+ * wins. Then the record says so, then the old name is released. In between
+ * both names lead to the container, never neither.
+ */
+export function renameRecord(record: ContainerRecord, name: string): void {
+  const link = join(namesDir(), name);
+  try {
+    symlinkSync(record.id, link);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw nameInUse(name);
+    throw error;
+  }
+  try {
+    writeRecord({ ...readRecord(record.id), name });
+  } catch (error) {
+    unlinkSync(link);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no such container: ${record.name} (removed meanwhile)`);
+    throw error;
+  }
+  releaseName(record.name, record.id);
+  // Removed while we wrote (rm, or a --rm container's end)? Then the new name must go too.
+  if (!readRecordIfAny(record.id)) releaseName(name, record.id);
 }
 
 /** Change a record; a record already removed (rm -f while it ran) stays removed. */
@@ -108,10 +145,26 @@ export function readRecord(id: string): ContainerRecord {
 }
 
 export function removeRecord(record: ContainerRecord): void {
+  // The name on disk, not RECORD's: the container may have been renamed since
+  // RECORD was read (a `run --rm` holds its record from start to end).
+  const { name } = readRecordIfAny(record.id) ?? record;
   unlinkSync(recordPath(record.id));
   rmSync(attachSocketPath(record.id), { force: true }); // left behind by a supervisor that was killed
+  releaseName(name, record.id);
+}
+
+function readRecordIfAny(id: string): ContainerRecord | undefined {
   try {
-    if (readlinkSync(join(namesDir(), record.name)) === record.id) unlinkSync(join(namesDir(), record.name));
+    return readRecord(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remove the link NAME if it still leads to ID (another container may hold that name by now). */
+function releaseName(name: string, id: string): void {
+  try {
+    if (readlinkSync(join(namesDir(), name)) === id) unlinkSync(join(namesDir(), name));
   } catch {
     // The name link is already gone: nothing to release.
   }

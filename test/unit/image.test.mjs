@@ -33,13 +33,14 @@ test('bad references are one-line errors naming the problem', () => {
 
 test('entrypoint, cmd and run arguments combine by docker rules', () => {
   const image = { Entrypoint: ['/entry'], Cmd: ['--default'], WorkingDir: '/app', User: 'app' };
-  assert.deepEqual(resolveCommand(image, { args: [] }), { argv: ['/entry', '--default'], workdir: '/app', user: 'app' });
+  assert.deepEqual(resolveCommand(image, { args: [] }), { argv: ['/entry', '--default'], entrypoint: ['/entry'], workdir: '/app', user: 'app' });
   assert.deepEqual(resolveCommand(image, { args: ['x'] }).argv, ['/entry', 'x']);
   assert.deepEqual(resolveCommand(image, { args: [], entrypoint: 'sh' }).argv, ['sh'], '--entrypoint drops the image Cmd');
   assert.deepEqual(resolveCommand(image, { args: ['-c', 'id'], entrypoint: 'sh' }).argv, ['sh', '-c', 'id']);
   assert.deepEqual(resolveCommand(image, { args: ['id'], entrypoint: '' }).argv, ['id'], '--entrypoint "" clears it');
-  assert.deepEqual(resolveCommand({ Cmd: ['sh'] }, { args: [], workdir: '/w', user: '5' }), { argv: ['sh'], workdir: '/w', user: '5' });
-  assert.deepEqual(resolveCommand({}, { args: ['true'] }), { argv: ['true'], workdir: '/', user: '0' });
+  assert.deepEqual(resolveCommand(image, { args: ['-c', 'id'], entrypoint: 'sh' }).entrypoint, ['sh'], 'the entrypoint part of argv, for inspect');
+  assert.deepEqual(resolveCommand({ Cmd: ['sh'] }, { args: [], workdir: '/w', user: '5' }), { argv: ['sh'], entrypoint: [], workdir: '/w', user: '5' });
+  assert.deepEqual(resolveCommand({}, { args: ['true'] }), { argv: ['true'], entrypoint: [], workdir: '/', user: '0' });
   assert.throws(() => resolveCommand({}, { args: [] }), /no command specified/);
   assert.throws(() => resolveCommand({ Entrypoint: null, Cmd: null }, { args: [] }), /no command specified/);
 });
