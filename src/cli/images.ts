@@ -7,6 +7,7 @@ import type { ContainerConfig } from '../image/oci.js';
 import { findImage, imageId, listImages, openStore, type LocalImage } from '../image/local.js';
 import { parsePlatform } from '../image/platform.js';
 import { pullImage } from '../image/pull.js';
+import { isUntagged } from '../image/store.js';
 import { canonicalName, familiarName, formatReference, parseReference } from '../image/reference.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { listRecords } from '../runtime/records.js';
@@ -28,8 +29,9 @@ export async function pull(text: string, options: { quiet?: boolean; platform?: 
 
 const short = (digest: string) => digest.slice(7, 19);
 
-/** "busybox:latest" → ["busybox", "latest"]; "app@sha256:…" → ["app", "<none>"] */
+/** "busybox:latest" → ["busybox", "latest"]; "app@sha256:…" → ["app", "<none>"]; an image with no name → ["<none>", "<none>"] */
 function repositoryAndTag(name: string): [string, string] {
+  if (isUntagged(name)) return ['<none>', '<none>'];
   const ref = parseReference(name);
   return [familiarName(ref), ref.tag ?? '<none>'];
 }
@@ -97,7 +99,7 @@ export function inspect(names: string[]): void {
   const store = openStore();
   const shown = names.map((text) => {
     const image = mustFind(text);
-    const refs = store.refs().filter((ref) => ref.digest === image.manifestDigest);
+    const refs = store.refs().filter((ref) => ref.digest === image.manifestDigest && !isUntagged(ref.name));
     return {
       Id: imageId(image),
       RepoTags: refs.map((ref) => ref.name),
@@ -106,6 +108,8 @@ export function inspect(names: string[]): void {
         return `${registry}/${repository}@${image.manifestDigest}`;
       }),
       Created: image.config.created,
+      Author: image.config.author ?? '',
+      Comment: image.config.history?.at(-1)?.comment ?? '',
       Architecture: image.config.architecture,
       Os: image.config.os,
       ...(image.config.variant ? { Variant: image.config.variant } : {}),

@@ -159,6 +159,19 @@ program
     await save(names, options);
   });
 
+program
+  .command('commit')
+  .description("create a new image from a container's changes")
+  .argument('<container>', 'name or id (a unique prefix is enough)')
+  .argument('[repository[:tag]]', 'name of the new image (without one, it is known by its id)')
+  .option('-m, --message <message>', 'commit message, kept in the image history')
+  .option('-a, --author <author>', 'author, e.g. "Ada <ada@example.com>"')
+  .option('-c, --change <instruction>', 'set config as a Dockerfile would: CMD, ENTRYPOINT, ENV, WORKDIR or USER', collect, [])
+  .action(async (container: string, name: string | undefined, options) => {
+    const { commit } = await import('./commit.js');
+    await commit(container, name, options);
+  });
+
 const image = program.command('image').description('manage images');
 image
   .command('inspect')
