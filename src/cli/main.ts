@@ -172,6 +172,19 @@ program
     await commit(container, name, options);
   });
 
+program
+  .command('cp')
+  .description('copy files between a container and the host')
+  .usage('[options] CONTAINER:SRC_PATH DEST_PATH|-   or   cp [options] SRC_PATH|- CONTAINER:DEST_PATH')
+  .argument('<source>', 'CONTAINER:PATH, a host path, or - (a tar on stdin)')
+  .argument('<destination>', 'CONTAINER:PATH, a host path, or - (a tar on stdout)')
+  .option('-a, --archive', "copying in: keep your files' uid/gid, as the container maps them (default: its root's)")
+  .option('-L, --follow-link', 'follow a symlink given as the source')
+  .action(async (source: string, destination: string, options) => {
+    const { cp } = await import('./cp.js');
+    await cp(source, destination, options);
+  });
+
 const image = program.command('image').description('manage images');
 image
   .command('inspect')

@@ -9,6 +9,8 @@
 //   unpack     a layer on stdin → a layer directory (pull, load, import, commit)
 //   remove     rm -rf of a tree holding such files (rmi, rm, image prune)
 //   pack       a container's overlay upper directory → a layer on stdout (commit)
+//   copy-out   a path in a container → a tar on stdout (cp CONTAINER:PATH …)
+//   copy-in    a tar on stdin → a path in a container (cp … CONTAINER:PATH)
 //
 // It says "ready", waits for "go" (the parent has written the id maps by
 // then), does its one job, reports, and exits.
@@ -22,8 +24,8 @@ tellParent<UnpackerMessage>({ type: 'ready', pid: Number(readlinkSync('/proc/sel
 try {
   // Loaded while the parent writes the id maps — and before any job
   // chroots into a container, where the project's files are out of reach.
-  const [{ unpackHere }, { removeHere }, { packLayerHere }] = await Promise.all([
-    import('./unpack/untar.js'), import('./unpack/remove.js'), import('./unpack/pack-layer.js'),
+  const [{ unpackHere }, { removeHere }, { packLayerHere }, { copyInHere, copyOutHere }] = await Promise.all([
+    import('./unpack/untar.js'), import('./unpack/remove.js'), import('./unpack/pack-layer.js'), import('../runtime/copy/inside.js'),
   ]);
   const { job } = waitForParent<UnpackerOrder>();
   if (job.kind === 'unpack') {
@@ -32,13 +34,17 @@ try {
   } else if (job.kind === 'remove') {
     removeHere(job.path);
     tellParent<UnpackerMessage>({ type: 'removed' });
-  } else {
+  } else if (job.kind === 'pack') {
     tellParent<UnpackerMessage>({ type: 'packed', notices: await packLayerHere(job, process.stdout) });
+  } else if (job.kind === 'copy-out') {
+    tellParent<UnpackerMessage>({ type: 'copied', notices: await copyOutHere(job, process.stdout) });
+  } else {
+    tellParent<UnpackerMessage>({ type: 'copied', notices: await copyInHere(job, process.stdin) });
   }
   process.exit(0);
 } catch (error) {
   // EPIPE: the parent stopped reading our tar. It did so on purpose and
-  // knows why (its store failed, say); this is not news to it.
+  // knows why (a destination it cannot write, say); this is not news to it.
   if ((error as NodeJS.ErrnoException).code === 'EPIPE') process.exit(1);
   const message = error instanceof Error ? error.message : String(error);
   tellParent<UnpackerMessage>({ type: 'error', message });

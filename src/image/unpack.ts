@@ -18,7 +18,8 @@
 // and untars them (src/image/unpack/untar.ts) and reports the diff_id.
 //
 // The same worker does the other jobs that need a namespace's ids (remove
-// here; pack for commit): runUnpacker starts it for each.
+// here; pack for commit, copy for cp): runUnpacker starts it for each, in a
+// new user namespace or — for a running container — in the container's own.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -37,15 +38,27 @@ export function unpackerArgs(extraNamespaces: string[] = []): string[] {
 
 /**
  * How an unpacker gets into its namespaces: setpriv's arguments, ending in
- * `node dist/image/unpack-main.js`, and the id maps to write when it says "ready".
+ * `node dist/image/unpack-main.js`, and the id maps to write when it says
+ * "ready" — none when it joined a namespace that has them (nsenter).
  */
 export interface UnpackerEntry {
   setprivArgs: string[];
-  idMap: IdMapPlan;
+  idMap?: IdMapPlan;
 }
 
 /** A new user namespace with IDMAP, as for unpacking a layer. */
 export const inNewUserNamespace = (idMap: IdMapPlan, extraNamespaces: string[] = []): UnpackerEntry => ({ setprivArgs: unpackerArgs(extraNamespaces), idMap });
+
+/**
+ * The user namespace of process PID, which has its maps already. Its root
+ * is you: nsenter keeps your uid (--preserve-credentials), which that
+ * namespace maps to 0, so Node starts as its root with all its
+ * capabilities. (Without the option nsenter would setgroups(), which a
+ * namespace mapped with "setgroups deny" refuses.)
+ */
+export const inUserNamespaceOf = (pid: number): UnpackerEntry => ({
+  setprivArgs: ['--pdeathsig', 'KILL', '--', 'nsenter', '--target', String(pid), '--user', '--preserve-credentials', '--', process.execPath, UNPACKER],
+});
 
 export interface UnpackResult {
   /** sha256:… of the uncompressed tar: the image config's rootfs.diff_ids entry for this layer. */
@@ -137,13 +150,13 @@ function removeOwnTree(root: string): boolean {
   }
 }
 
-export type UnpackerReport = Extract<UnpackerMessage, { type: 'unpacked' | 'removed' | 'packed' }>;
+export type UnpackerReport = Extract<UnpackerMessage, { type: 'unpacked' | 'removed' | 'packed' | 'copied' }>;
 
 export interface UnpackerIo {
-  /** Bytes for its stdin. */
-  input?: Readable;
-  /** Its stdout: a function reads it, resolving when done. */
-  output?: (stdout: Readable) => Promise<void>;
+  /** Bytes for its stdin; 'inherit' gives it ours (cp - CONTAINER:DIR). */
+  input?: Readable | 'inherit';
+  /** Its stdout: 'inherit' gives it ours (cp CONTAINER:PATH -); a function reads it, resolving when done. */
+  output?: 'inherit' | ((stdout: Readable) => Promise<void>);
 }
 
 /**
@@ -155,12 +168,12 @@ export async function runUnpacker(job: UnpackerJob, entry: UnpackerEntry, label:
   const child = spawnInNamespaces<UnpackerMessage, UnpackerOrder>(entry.setprivArgs, {
     // fd 0 the layer's bytes; fd 1 a tar it writes; fd 2 a pipe to us (what
     // unshare or Node say when they fail); fd 3 the sync pipe.
-    stdio: [input ? 'pipe' : 'ignore', output ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [input === 'inherit' ? 'inherit' : input ? 'pipe' : 'ignore', output === 'inherit' ? 'inherit' : output ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     // Our process group: a Ctrl-C on the terminal stops it with cellblock.
     detached: false,
   });
   let inputFailure: Error | undefined;
-  if (input) {
+  if (input && input !== 'inherit') {
     feed(input, child.process.stdin!, (error) => {
       inputFailure ??= error;
       void child.abort();
@@ -173,7 +186,7 @@ export async function runUnpacker(job: UnpackerJob, entry: UnpackerEntry, label:
     callerFailure ??= error as Error;
     void child.abort();
   };
-  const reading = output?.(child.process.stdout!).catch(stop);
+  const reading = typeof output === 'function' ? output(child.process.stdout!).catch(stop) : undefined;
   let report: UnpackerReport | undefined;
   let failure: string | undefined;
   let setupFailure: Error | undefined;
