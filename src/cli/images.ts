@@ -8,6 +8,7 @@ import type { ContainerConfig } from '../image/oci.js';
 import { findImage, imageId, listImages, openStore, type LocalImage } from '../image/local.js';
 import { parsePlatform } from '../image/platform.js';
 import { pullImage } from '../image/pull.js';
+import { isUntagged } from '../image/store.js';
 import { canonicalName, familiarName, formatReference, parseReference } from '../image/reference.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { listRecords } from '../runtime/records.js';
@@ -29,8 +30,9 @@ export async function pull(text: string, options: { quiet?: boolean; platform?: 
 
 const short = (digest: string) => digest.slice(7, 19);
 
-/** "busybox:latest" → ["busybox", "latest"]; "app@sha256:…" → ["app", "<none>"] */
+/** "busybox:latest" → ["busybox", "latest"]; "app@sha256:…" → ["app", "<none>"]; an image with no name → ["<none>", "<none>"] */
 function repositoryAndTag(name: string): [string, string] {
+  if (isUntagged(name)) return ['<none>', '<none>'];
   const ref = parseReference(name);
   return [familiarName(ref), ref.tag ?? '<none>'];
 }
@@ -98,7 +100,7 @@ export function describeImage(text: string) {
   const store = openStore();
   const image = findImage(store, text);
   if (!image) return undefined;
-  const refs = store.refs().filter((ref) => ref.digest === image.manifestDigest);
+  const refs = store.refs().filter((ref) => ref.digest === image.manifestDigest && !isUntagged(ref.name));
   return {
     Id: imageId(image),
     RepoTags: refs.map((ref) => ref.name),
@@ -107,6 +109,8 @@ export function describeImage(text: string) {
       return `${registry}/${repository}@${image.manifestDigest}`;
     }),
     Created: image.config.created,
+    Author: image.config.author ?? '',
+    Comment: image.config.history?.at(-1)?.comment ?? '',
     Architecture: image.config.architecture,
     Os: image.config.os,
     ...(image.config.variant ? { Variant: image.config.variant } : {}),

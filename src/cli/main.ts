@@ -167,6 +167,32 @@ program
     await save(names, options);
   });
 
+program
+  .command('commit')
+  .description("create a new image from a container's changes")
+  .argument('<container>', 'name or id (a unique prefix is enough)')
+  .argument('[repository[:tag]]', 'name of the new image (without one, it is known by its id)')
+  .option('-m, --message <message>', 'commit message, kept in the image history')
+  .option('-a, --author <author>', 'author, e.g. "Ada <ada@example.com>"')
+  .option('-c, --change <instruction>', 'set config as a Dockerfile would: CMD, ENTRYPOINT, ENV, WORKDIR or USER', collect, [])
+  .action(async (container: string, name: string | undefined, options) => {
+    const { commit } = await import('./commit.js');
+    await commit(container, name, options);
+  });
+
+program
+  .command('cp')
+  .description('copy files between a container and the host')
+  .usage('[options] CONTAINER:SRC_PATH DEST_PATH|-   or   cp [options] SRC_PATH|- CONTAINER:DEST_PATH')
+  .argument('<source>', 'CONTAINER:PATH, a host path, or - (a tar on stdin)')
+  .argument('<destination>', 'CONTAINER:PATH, a host path, or - (a tar on stdout)')
+  .option('-a, --archive', "copying in: keep your files' uid/gid, as the container maps them (default: its root's)")
+  .option('-L, --follow-link', 'follow a symlink given as the source')
+  .action(async (source: string, destination: string, options) => {
+    const { cp } = await import('./cp.js');
+    await cp(source, destination, options);
+  });
+
 const image = program.command('image').description('manage images');
 inspectCommand(image.command('inspect'), 'image');
 image

@@ -17,7 +17,7 @@ import { DIGEST, MEDIA_TYPES, isIndex, sha256, type Descriptor, type ImageConfig
 import { hostPlatform, selectManifest } from './platform.js';
 import { ensureLayer } from './pull.js';
 import { familiarName, formatReference, parseReference } from './reference.js';
-import type { Store } from './store.js';
+import { isUntagged, type Store } from './store.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
 export const ARCHIVE_FORMATS: readonly ArchiveFormat[] = ['docker-archive', 'oci-archive', 'oci-dir'];
@@ -207,7 +207,7 @@ function ociLayoutFiles(store: Store, images: LocalImage[]): ArchiveFile[] {
       mediaType: image.manifest.mediaType ?? MEDIA_TYPES.ociManifest,
       digest: image.manifestDigest,
       size: store.readBlob(image.manifestDigest).length,
-      annotations: { [REF_NAME]: image.name },
+      ...(isUntagged(image.name) ? {} : { annotations: { [REF_NAME]: image.name } }),
     })),
   };
   return [
@@ -235,9 +235,10 @@ async function dockerArchiveFiles(store: Store, images: LocalImage[], asked: str
       done.add(name);
       files.push(await uncompressedLayer(store, layer, name));
     }
-    const ref = parseReference(image.name);
-    const tag = ref.tag ? `${familiarName(ref)}:${ref.tag}` : undefined;
-    entries.push({ Config: configName, RepoTags: tag ? [tag] : [asked[i]], Layers: diffIds.map((d) => `${hex(d)}/layer.tar`) });
+    // An image with no name (commit without one) is saved with none, as docker does.
+    const ref = isUntagged(image.name) ? undefined : parseReference(image.name);
+    const tag = ref?.tag ? `${familiarName(ref)}:${ref.tag}` : undefined;
+    entries.push({ Config: configName, RepoTags: tag ? [tag] : ref ? [asked[i]] : [], Layers: diffIds.map((d) => `${hex(d)}/layer.tar`) });
   }
   return [bytesFile('manifest.json', entries), ...files];
 }

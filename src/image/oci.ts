@@ -68,9 +68,10 @@ export interface ImageConfig {
   os: string;
   variant?: string;
   created?: string;
+  author?: string;
   config?: ContainerConfig;
   rootfs: { type: 'layers'; diff_ids: string[] };
-  history?: { created?: string; created_by?: string; empty_layer?: boolean }[];
+  history?: { created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean }[];
 }
 
 export const isIndex = (mediaType: string | undefined): boolean =>

@@ -34,6 +34,14 @@ export class DigestMismatchError extends Error {
   }
 }
 
+/**
+ * The ref an image without a name is kept under, so that it is listed (as
+ * <none>, by its id) and garbage collection keeps it — what docker calls a
+ * dangling image. Naming it (tag) drops this ref.
+ */
+export const untaggedRef = (manifestDigest: string): string => `<none>@${manifestDigest}`;
+export const isUntagged = (name: string): boolean => name.startsWith('<none>@');
+
 const hexOf = (digest: string): string => {
   if (!DIGEST.test(digest)) throw new Error(`"${digest}" is not a sha256 digest`);
   return digest.slice('sha256:'.length);
@@ -126,6 +134,7 @@ export class Store {
     const temporary = this.temporary('ref');
     writeFileSync(temporary, JSON.stringify({ name, digest: manifestDigest }) + '\n');
     this.commit(temporary, this.refPath(name));
+    if (!isUntagged(name)) this.removeRef(untaggedRef(manifestDigest));
   }
 
   getRef(name: string): string | undefined {

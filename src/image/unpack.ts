@@ -16,6 +16,10 @@
 //
 // The layer's bytes go to its stdin as they arrive; it decompresses, hashes
 // and untars them (src/image/unpack/untar.ts) and reports the diff_id.
+//
+// The same worker does the other jobs that need a namespace's ids (remove
+// here; pack for commit, copy for cp): runUnpacker starts it for each, in a
+// new user namespace or — for a running container — in the container's own.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -27,9 +31,34 @@ import type { UnpackerJob, UnpackerMessage, UnpackerOrder } from './unpack/proto
 
 const UNPACKER = fileURLToPath(new URL('./unpack-main.js', import.meta.url));
 
-export function unpackerArgs(): string[] {
-  return ['--pdeathsig', 'KILL', '--', 'unshare', '--user', '--keep-caps', '--', process.execPath, UNPACKER];
+/** setpriv's arguments for an unpacker in a new user namespace (and EXTRA_NAMESPACES, unshare's options for more). */
+export function unpackerArgs(extraNamespaces: string[] = []): string[] {
+  return ['--pdeathsig', 'KILL', '--', 'unshare', '--user', '--keep-caps', ...extraNamespaces, '--', process.execPath, UNPACKER];
 }
+
+/**
+ * How an unpacker gets into its namespaces: setpriv's arguments, ending in
+ * `node dist/image/unpack-main.js`, and the id maps to write when it says
+ * "ready" — none when it joined a namespace that has them (nsenter).
+ */
+export interface UnpackerEntry {
+  setprivArgs: string[];
+  idMap?: IdMapPlan;
+}
+
+/** A new user namespace with IDMAP, as for unpacking a layer. */
+export const inNewUserNamespace = (idMap: IdMapPlan, extraNamespaces: string[] = []): UnpackerEntry => ({ setprivArgs: unpackerArgs(extraNamespaces), idMap });
+
+/**
+ * The user namespace of process PID, which has its maps already. Its root
+ * is you: nsenter keeps your uid (--preserve-credentials), which that
+ * namespace maps to 0, so Node starts as its root with all its
+ * capabilities. (Without the option nsenter would setgroups(), which a
+ * namespace mapped with "setgroups deny" refuses.)
+ */
+export const inUserNamespaceOf = (pid: number): UnpackerEntry => ({
+  setprivArgs: ['--pdeathsig', 'KILL', '--', 'nsenter', '--target', String(pid), '--user', '--preserve-credentials', '--', process.execPath, UNPACKER],
+});
 
 export interface UnpackResult {
   /** sha256:… of the uncompressed tar: the image config's rootfs.diff_ids entry for this layer. */
@@ -70,7 +99,7 @@ export async function unpackLayer(
     throw new Error(`${label}: cannot create ${root}: ${(error as NodeJS.ErrnoException).code}`);
   }
   try {
-    const report = await runUnpacker({ kind: 'unpack', target: root, compression, mode: idMap.mode, label }, idMap, label, layer);
+    const report = await runUnpacker({ kind: 'unpack', target: root, compression, mode: idMap.mode, label }, inNewUserNamespace(idMap), label, { input: layer });
     if (report.type !== 'unpacked') throw new Error(`${label}: the unpacker answered "${report.type}"`);
     return { diffId: report.diffId, size: report.size, notices: report.notices };
   } catch (error) {
@@ -94,7 +123,7 @@ export async function removeTree(path: string, idMap: IdMapPlan): Promise<void> 
   if (root === '/') throw new Error('removeTree: refusing to remove /');
   if (!lstatSync(root, { throwIfNoEntry: false })) return;
   if (removeOwnTree(root)) return;
-  await runUnpacker({ kind: 'remove', path: root }, idMap, `cannot remove ${root}`);
+  await runUnpacker({ kind: 'remove', path: root }, inNewUserNamespace(idMap), `cannot remove ${root}`);
 }
 
 /**
@@ -121,41 +150,62 @@ function removeOwnTree(root: string): boolean {
   }
 }
 
-type Report = Extract<UnpackerMessage, { type: 'unpacked' | 'removed' }>;
+export type UnpackerReport = Extract<UnpackerMessage, { type: 'unpacked' | 'removed' | 'packed' | 'copied' }>;
 
-/** Start an unpacker, map its ids, give it JOB (and INPUT on its stdin), and wait for its report. */
-async function runUnpacker(job: UnpackerJob, idMap: IdMapPlan, label: string, input?: Readable): Promise<Report> {
-  const child = spawnInNamespaces<UnpackerMessage, UnpackerOrder>(unpackerArgs(), {
-    // fd 0 the layer's bytes; fd 2 a pipe to us (what unshare or Node say
-    // when they fail); fd 3 the sync pipe.
-    stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe'],
+export interface UnpackerIo {
+  /** Bytes for its stdin; 'inherit' gives it ours (cp - CONTAINER:DIR). */
+  input?: Readable | 'inherit';
+  /** Its stdout: 'inherit' gives it ours (cp CONTAINER:PATH -); a function reads it, resolving when done. */
+  output?: 'inherit' | ((stdout: Readable) => Promise<void>);
+}
+
+/**
+ * Start an unpacker as ENTRY says, map its ids, give it JOB (and IO's
+ * input), and wait for its report. LABEL begins every error message.
+ */
+export async function runUnpacker(job: UnpackerJob, entry: UnpackerEntry, label: string, io: UnpackerIo = {}): Promise<UnpackerReport> {
+  const { input, output } = io;
+  const child = spawnInNamespaces<UnpackerMessage, UnpackerOrder>(entry.setprivArgs, {
+    // fd 0 the layer's bytes; fd 1 a tar it writes; fd 2 a pipe to us (what
+    // unshare or Node say when they fail); fd 3 the sync pipe.
+    stdio: [input === 'inherit' ? 'inherit' : input ? 'pipe' : 'ignore', output === 'inherit' ? 'inherit' : output ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     // Our process group: a Ctrl-C on the terminal stops it with cellblock.
     detached: false,
   });
   let inputFailure: Error | undefined;
-  if (input) {
+  if (input && input !== 'inherit') {
     feed(input, child.process.stdin!, (error) => {
       inputFailure ??= error;
       void child.abort();
     });
   }
-  let report: Report | undefined;
+  // The reader of its output gave up: stop the unpacker at once (it would
+  // only report the broken pipe), and say the reader's reason.
+  let callerFailure: Error | undefined;
+  const stop = (error: unknown) => {
+    callerFailure ??= error as Error;
+    void child.abort();
+  };
+  const reading = typeof output === 'function' ? output(child.process.stdout!).catch(stop) : undefined;
+  let report: UnpackerReport | undefined;
   let failure: string | undefined;
   let setupFailure: Error | undefined;
   try {
-    for await (const message of converse(child, idMap, { type: 'go', job })) {
+    for await (const message of converse(child, entry.idMap, { type: 'go', job })) {
       if (message.type === 'error') failure = message.message;
       else report = message;
     }
   } catch (error) {
     setupFailure = error as Error; // the id maps could not be written
   }
-  const [end, diagnostics] = await Promise.all([child.ended, child.diagnostics]);
+  const [end, diagnostics] = await Promise.all([child.ended, child.diagnostics, reading]);
   // The caller's own error (a digest mismatch, say) explains whatever else went wrong.
   if (inputFailure) throw inputFailure;
   if (setupFailure) throw new Error(`${label}: ${setupFailure.message}`);
   if ('error' in end) throw new Error(`${label}: ${describeEnd(end, diagnostics)}`);
+  // The unpacker's failure explains a tar that ended too soon for the reader of its output.
   if (failure !== undefined) throw new Error(`${label}: ${firstLine(failure)}`);
+  if (callerFailure) throw callerFailure;
   if (!report) throw new Error(`${label}: the unpacker ended before finishing: ${describeEnd(end, diagnostics)}`);
   return report;
 }

@@ -33,10 +33,12 @@ export async function resolveRootfs(positionals: string[], options: RootfsOption
   if (options.rootfs !== undefined) return { directory: checkDirectory(options.rootfs), config: {}, args: positionals };
   const [imageName, ...args] = positionals;
   if (imageName === undefined) throw new Error('run: no image given (usage: cellblock run [OPTIONS] IMAGE [COMMAND] [ARG...], or --rootfs DIR COMMAND)');
-  const { layersFor, openStore, resolveImage } = await import('../image/local.js');
+  const [{ layersFor, openStore, resolveImage }, { isUntagged }] = await Promise.all([import('../image/local.js'), import('../image/store.js')]);
   const store = openStore();
   const image = await resolveImage(store, imageName, { ...options, idMap });
-  return { layers: await layersFor(store, image, idMap), image: image.name, imageManifest: image.manifestDigest, config: image.config.config ?? {}, args };
+  // An image with no name (commit without one) is shown as you named it: by its id.
+  const shown = isUntagged(image.name) ? imageName : image.name;
+  return { layers: await layersFor(store, image, idMap), image: shown, imageManifest: image.manifestDigest, config: image.config.config ?? {}, args };
 }
 
 function checkDirectory(rootfs: string): string {

@@ -3,7 +3,7 @@
 // PATH itself and never follows a symlink in its last component (the "l" in
 // lsetxattr), which is what code unpacking untrusted archives needs.
 import { check, SyscallError } from './errors.js';
-import { lastErrno, libc } from './libc.js';
+import { errnoName, lastErrno, libc } from './libc.js';
 
 /**
  * mknod PATH p (MODE = S_IFIFO | permissions), or mknod PATH c 0 0 for an
@@ -33,4 +33,20 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
   const read = Number(libc.lgetxattr(path, name, value, size));
   check(read, 'lgetxattr', `${path}, ${name}`);
   return value.subarray(0, read);
+}
+
+/** getfattr -h -d -m - PATH, names only: every extended attribute PATH has. */
+export function llistxattr(path: string): string[] {
+  // The list can grow between the two calls: retry when it no longer fits (ERANGE).
+  for (;;) {
+    const size = Number(libc.llistxattr(path, null, 0));
+    check(size, 'llistxattr', path);
+    if (size === 0) return [];
+    const list = Buffer.alloc(size);
+    const read = Number(libc.llistxattr(path, list, size));
+    if (read === -1 && errnoName(lastErrno()) === 'ERANGE') continue;
+    check(read, 'llistxattr', path);
+    // Names are NUL-terminated, one after the other.
+    return list.subarray(0, read).toString('utf8').split('\0').filter(Boolean);
+  }
 }

@@ -2,8 +2,8 @@
 export * from './constants.js';
 export { SyscallError } from './errors.js';
 export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
-export { sethostname, chdir, setresuid, setresgid, setgroups, setParentDeathSignal, execve } from './process.js';
+export { sethostname, chdir, chroot, setresuid, setresgid, setgroups, setParentDeathSignal, execve } from './process.js';
 export { makeInheritableBlocking, moveFd, closeOnExecFrom, pipe } from './fd.js';
 export { resetSignals } from './signals.js';
-export { mknod, lsetxattr, lgetxattr } from './files.js';
+export { mknod, lsetxattr, lgetxattr, llistxattr } from './files.js';
 export { tryLock, waitLock } from './lock.js';

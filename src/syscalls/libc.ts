@@ -13,6 +13,7 @@ export const libc = {
   umount2: lib.func('int umount2(const char *target, int flags)'),
   sethostname: lib.func('int sethostname(const char *name, size_t len)'),
   chdir: lib.func('int chdir(const char *path)'),
+  chroot: lib.func('int chroot(const char *path)'),
   prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
   setresuid: lib.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)'),
   setresgid: lib.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),
@@ -29,6 +30,7 @@ export const libc = {
   mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
   lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+  llistxattr: lib.func('long llistxattr(const char *path, _Out_ void *list, size_t size)'),
   // Calls glibc does not wrap go through syscall(2) with their number (see constants.ts).
   syscall: lib.func('long syscall(long number, ...)'),
 };

@@ -13,6 +13,18 @@ export function chdir(path: string): void {
   check(libc.chdir(path), 'chdir', path);
 }
 
+/**
+ * chroot DIR: "/" means DIR for this process from now on, for absolute
+ * symlinks and ".." too — so a path that a container wrote (a symlink to
+ * "/../../etc") cannot lead to the host's files. Needs CAP_SYS_CHROOT in
+ * the process's user namespace, which root of a namespace of our own has.
+ * Unlike unshare or setns, it is allowed to a multithreaded process (all
+ * threads share the new root).
+ */
+export function chroot(path: string): void {
+  check(libc.chroot(path), 'chroot', path);
+}
+
 /** Real, effective and saved ids at once, so no privileged saved id is left behind. */
 export function setresuid(uid: number): void {
   check(libc.setresuid(uid, uid, uid), 'setresuid', String(uid));

@@ -86,6 +86,12 @@ export function isMapped(map: readonly IdRange[], id: number): boolean {
   return map.some((range) => id >= range.inside && id < range.inside + range.count);
 }
 
+/** The id that host id HOST_ID has inside a namespace with MAP; undefined when the map does not cover it. */
+export function insideId(map: readonly IdRange[], hostId: number): number | undefined {
+  const range = map.find((r) => hostId >= r.outside && hostId < r.outside + r.count);
+  return range ? range.inside + (hostId - range.outside) : undefined;
+}
+
 export function formatMap(map: readonly IdRange[]): string {
   return map.map((r) => `${r.inside} ${r.outside} ${r.count}`).join('\n') + '\n';
 }

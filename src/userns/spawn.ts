@@ -157,10 +157,11 @@ export function spawnInNamespaces<FromChild, ToChild extends { type: string }>(
  * init, an unpacker): when it says "ready", write its id maps, tell the
  * caller (ONREADY), then send GO. Every other message is the caller's. Ends
  * when the sync pipe closes; if the maps cannot be written, the child is
- * killed and the error thrown.
+ * killed and the error thrown. No IDMAP: the child joined a user namespace
+ * whose maps were written long ago (nsenter), and only needs its GO.
  */
 export async function* converse<FromChild extends { type: string }, ToChild extends { type: string }>(
-  child: SpawnedInNamespaces<FromChild, ToChild>, idMap: IdMapPlan, go: ToChild, onReady?: (pid: number) => void,
+  child: SpawnedInNamespaces<FromChild, ToChild>, idMap: IdMapPlan | undefined, go: ToChild, onReady?: (pid: number) => void,
 ): AsyncGenerator<Exclude<FromChild, { type: 'ready' }>> {
   try {
     for await (const message of child.messages) {
@@ -170,7 +171,7 @@ export async function* converse<FromChild extends { type: string }, ToChild exte
       }
       const { pid } = message as unknown as { pid: number };
       try {
-        await applyIdMap(pid, idMap);
+        if (idMap) await applyIdMap(pid, idMap);
       } catch (error) {
         await child.abort();
         throw error;

@@ -6,6 +6,10 @@
 //   tar --xattrs --xattrs-include='*' --numeric-owner -xpf layer.tar -C TARGET
 // run as root in `unshare --user` with the container's id map, plus what
 // docker adds: whiteouts converted for overlayfs and symlinks never followed.
+//
+// `cellblock cp` writes with it too, under other rules (WritePolicy): into
+// a container, where files belong to its root, and out of one, where they
+// belong to you and this runs as you, with no capabilities at all.
 import {
   chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync,
   lutimesSync, mkdirSync, openSync, symlinkSync, writeSync,
@@ -24,14 +28,29 @@ const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | c
 /** Errors of setxattr that mean "not here", not "something broke". */
 const XATTR_REFUSALS = new Set(['EPERM', 'EACCES', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL']);
 
+/** How entries become files: as a layer, or as docker cp copies them. */
+export interface WritePolicy {
+  /** Owners: the tar's; one for every file (cp into a container: its root); or none — whoever writes owns them (cp out). */
+  owner: 'tar' | 'writer' | { uid: number; gid: number };
+  /** Layers: ".wh." entries are whiteouts. cp: they are names like any other. */
+  whiteouts: boolean;
+  /** cp, as docker cp: a directory is never replaced by a non-directory, nor the other way round. */
+  keepTypes: boolean;
+  /** The "./" entry: a layer's root takes its owner and mode; cp leaves the directory it writes into as it is. */
+  rootEntry: boolean;
+}
+
+export const LAYER_POLICY: WritePolicy = { owner: 'tar', whiteouts: true, keepTypes: false, rootEntry: true };
+
 export class LayerWriter {
-  /** Directory times, set last: every entry added to a directory changes its mtime. */
+  /** Directory modes and times, set last: every entry added to a directory changes its mtime. */
   private readonly directoryTimes = new Map<string, EntryMetadata>();
 
   constructor(
     private readonly dir: LayerDirectory,
     private readonly mode: UsernsMode,
     private readonly notices: Notices,
+    private readonly policy: WritePolicy = LAYER_POLICY,
   ) {}
 
   /** Write the entry HEADER describes; CONTENT is its data (read to the end in every case). */
@@ -47,12 +66,14 @@ export class LayerWriter {
     }
   }
 
-  /** Set the directories' times, now that nothing more will be added to them. */
+  /** Set the directories' modes and times, now that nothing more will be added to them. */
   finish(): void {
     for (const [rel, meta] of this.directoryTimes) {
       // Re-check the way there: a later entry may have replaced a parent
       // with a symlink, and utimes through it would touch a file outside.
-      if (this.isStillDirectory(rel)) lutimesSync(this.dir.path(rel), meta.atime, meta.mtime);
+      if (!this.isStillDirectory(rel)) continue;
+      chmodSync(this.dir.path(rel), meta.mode);
+      lutimesSync(this.dir.path(rel), meta.atime, meta.mtime);
     }
   }
 
@@ -67,15 +88,17 @@ export class LayerWriter {
   private async writeEntry(header: Header, content: AsyncIterable<unknown>): Promise<void> {
     const components = entryComponents(header.name);
     const meta = metadataOf(header);
+    if (typeof this.policy.owner === 'object') Object.assign(meta, this.policy.owner);
     if (header.name.includes('\uFFFD')) this.notices.add('names that are not valid UTF-8 were written with U+FFFD in place of the bad bytes', header.name);
     if (components.length === 0) {
+      if (!this.policy.rootEntry) return;
       // "./": the layer's root itself. Only a directory can be that.
       if (header.type !== 'directory') throw new EntryError(header.name, 'would replace the layer\'s root directory');
       return this.directory('', meta, header.name);
     }
     const parent = this.dir.parentOf(header.name, components);
     const base = components[components.length - 1];
-    const whiteout = whiteoutOf(header.name, base);
+    const whiteout = this.policy.whiteouts ? whiteoutOf(header.name, base) : undefined;
     if (whiteout) return this.whiteout(whiteout, parent);
     const rel = parent === '' ? base : `${parent}/${base}`;
     switch (header.type) {
@@ -104,7 +127,7 @@ export class LayerWriter {
 
   /** Shell: cat > REL; chown UID:GID REL; chmod MODE REL; setfattr …; touch -d @MTIME REL */
   private async file(rel: string, meta: EntryMetadata, content: AsyncIterable<unknown>, entry: string): Promise<void> {
-    this.dir.makeRoom(rel, false);
+    this.makeRoom(rel, false, entry);
     const path = this.dir.path(rel);
     const fd = openSync(path, CREATE_NEW, 0o600);
     try {
@@ -124,13 +147,15 @@ export class LayerWriter {
   private directory(rel: string, meta: EntryMetadata, entry: string): void {
     const path = this.dir.path(rel);
     if (rel !== '') {
-      this.dir.makeRoom(rel, true);
+      this.makeRoom(rel, true, entry);
       if (!this.dir.lstat(rel)) mkdirSync(path, { mode: 0o700 });
     }
     // chown and chmod follow symlinks, but this is a directory: lstat said
-    // so, or we just made it, and nothing else writes here.
+    // so, or we just made it, and nothing else writes here. Its owner may
+    // write into it until finish() sets the exact mode: without root's
+    // capabilities (cp out) a directory of mode 0555 could not take its files.
     this.chown(entry, meta, (uid, gid) => lchownSync(path, uid, gid));
-    chmodSync(path, meta.mode);
+    chmodSync(path, meta.mode | 0o700);
     this.setXattrs(path, rel || '.', meta);
     this.directoryTimes.set(rel, meta);
   }
@@ -139,7 +164,7 @@ export class LayerWriter {
   private symlink(rel: string, linkname: string, meta: EntryMetadata, entry: string): void {
     // The link's text is stored, not followed: "/" or "../.." are fine as
     // values. Only going THROUGH a symlink is refused (layer-dir.ts).
-    this.dir.makeRoom(rel, false);
+    this.makeRoom(rel, false, entry);
     const path = this.dir.path(rel);
     symlinkSync(linkname, path);
     this.chown(entry, meta, (uid, gid) => lchownSync(path, uid, gid));
@@ -172,13 +197,13 @@ export class LayerWriter {
     if (targetRel === undefined || !target) throw new EntryError(entry, `${what}, which is not in this layer`);
     if (target.isDirectory()) throw new EntryError(entry, `${what}, a directory (directories cannot be hard-linked)`);
     if (targetRel === rel) throw new EntryError(entry, `${what}: itself`);
-    this.dir.makeRoom(rel, false);
+    this.makeRoom(rel, false, entry);
     linkSync(this.dir.path(targetRel), this.dir.path(rel));
   }
 
   /** Shell: mkfifo REL; chown …; chmod MODE REL; touch … */
   private fifo(rel: string, meta: EntryMetadata, entry: string): void {
-    this.dir.makeRoom(rel, false);
+    this.makeRoom(rel, false, entry);
     const path = this.dir.path(rel);
     mknod(path, S_IFIFO | 0o600);
     this.chown(entry, meta, (uid, gid) => lchownSync(path, uid, gid));
@@ -204,6 +229,15 @@ export class LayerWriter {
     mknod(this.dir.path(rel), S_IFCHR, 0);
   }
 
+  /** LayerDirectory.makeRoom, refusing to change a directory into something else (or back) when the policy says so. */
+  private makeRoom(rel: string, directory: boolean, entry: string): void {
+    const existing = this.policy.keepTypes ? this.dir.lstat(rel) : undefined;
+    if (existing && existing.isDirectory() !== directory) {
+      throw new EntryError(entry, directory ? 'cannot overwrite a non-directory with a directory' : 'cannot overwrite a directory with a non-directory');
+    }
+    this.dir.makeRoom(rel, directory);
+  }
+
   /**
    * chown, keeping the tar's ids. In this user namespace tar uid 1000 is
    * host uid (subuid start + 999): the kernel translates, we pass 1000.
@@ -211,6 +245,7 @@ export class LayerWriter {
    * the host), said once for the layer.
    */
   private chown(entry: string, meta: EntryMetadata, chown: (uid: number, gid: number) => void): void {
+    if (this.policy.owner === 'writer') return;
     let { uid, gid } = meta;
     if (this.mode === 'single' && (uid !== 0 || gid !== 0)) {
       this.notices.once('has files owned by other ids; kept as root, because only one id is mapped (--userns=single, or no /etc/subuid range)');

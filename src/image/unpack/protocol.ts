@@ -1,13 +1,17 @@
-// The sync pipe between unpackLayer/removeTree (src/image/unpack.ts) and the
-// unpacker inside its user namespace (src/image/unpack-main.ts). The same
-// handshake as the container's init (src/runtime/protocol.ts):
+// The sync pipe between the parent (src/image/unpack.ts: runWorker) and the
+// unpacker — the worker that does file work inside a user namespace
+// (src/image/unpack-main.ts). The same handshake as the container's init
+// (src/runtime/protocol.ts):
 //
 //   unpacker → parent   {"type":"ready","pid":4242}      my user namespace exists
 //   parent → unpacker   {"type":"go","job":{…}}          ids are mapped; here is the work
-//   unpacker → parent   {"type":"unpacked","diffId":…}   done (or "removed")
+//   unpacker → parent   {"type":"unpacked","diffId":…}   done (or "removed", "packed", "copied")
 //                   or  {"type":"error","message":…}     failed; the parent removes the half layer
 //
-// The layer's bytes do not travel here but on the unpacker's stdin.
+// File contents do not travel here but on the unpacker's stdin (a layer to
+// unpack, a tar to copy in) or stdout (a tar packed for commit or cp).
+import type { CopyDestination, CopySource } from '../../runtime/copy/paths.js';
+import type { ContainerSpec } from '../../runtime/spec.js';
 import type { UsernsMode } from '../../userns/idmap.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -22,7 +26,32 @@ export type UnpackerJob =
     /** How notices name the layer: "layer sha256:…". */
     label: string;
   }
-  | { kind: 'remove'; path: string };
+  | { kind: 'remove'; path: string }
+  /** commit: ROOT (a container's overlay upper directory) as a layer, on stdout. */
+  | { kind: 'pack'; root: string; label: string }
+  /**
+   * cp out: PATH in the container as a tar on stdout (FOLLOW: a symlink at
+   * PATH is followed, cp -L), its top entry named for DEST by docker's rules
+   * (src/runtime/copy/paths.ts); DEST undefined: named as PATH is (cp … -).
+   */
+  | { kind: 'copy-out'; root: ContainerRoot; path: string; follow: boolean; dest?: CopyDestination; label: string }
+  /**
+   * cp in: the tar on stdin, into PATH in the container, renamed by docker's
+   * rules for SOURCE (src/runtime/copy/paths.ts); SOURCE undefined: a tar given on
+   * stdin (cp - CONTAINER:DIR), extracted as it is. OWNER: one owner for
+   * every file (the container's root), or undefined to keep the tar's (cp -a).
+   */
+  | { kind: 'copy-in'; root: ContainerRoot; path: string; source?: CopySource; owner?: { uid: number; gid: number }; mode: UsernsMode; label: string };
+
+/** How the unpacker reaches a container's files; it then chroots there. */
+export type ContainerRoot =
+  /** A running container: its pid 1's root, /proc/PID/root, with everything the container mounted. */
+  | { kind: 'process'; pid: number }
+  /** A stopped container made from an image: its layers, mounted again as its init mounts them (at spec.rootfs). */
+  | { kind: 'overlay'; spec: ContainerSpec }
+  /** A stopped container made from a directory (--rootfs). */
+  | { kind: 'directory'; path: string };
+
 
 export type UnpackerOrder = { type: 'go'; job: UnpackerJob };
 
@@ -30,4 +59,6 @@ export type UnpackerMessage =
   | { type: 'ready'; pid: number }
   | { type: 'unpacked'; diffId: string; size: number; notices: string[] }
   | { type: 'removed' }
+  | { type: 'packed'; notices: string[] }
+  | { type: 'copied'; notices: string[] }
   | { type: 'error'; message: string };

@@ -11,13 +11,14 @@
 // config lists them (rootfs.diff_ids), and the caller checks ours against it.
 import { createHash } from 'node:crypto';
 import { chmodSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract as tarExtract, type Extract as TarParser } from 'tar-stream';
+import { extract as tarExtract, type Extract as TarParser, type Header } from 'tar-stream';
+import type { UsernsMode } from '../../userns/idmap.js';
 import { decompressor } from './compression.js';
 import { EntryError } from './entry-path.js';
 import { LayerDirectory } from './layer-dir.js';
-import { LayerWriter } from './layer-writer.js';
+import { LayerWriter, type WritePolicy } from './layer-writer.js';
 import { Notices } from './notices.js';
 import type { UnpackerJob } from './protocol.js';
 
@@ -32,29 +33,69 @@ export async function unpackHere(input: Readable, job: Extract<UnpackerJob, { ki
   const writer = new LayerWriter(new LayerDirectory(job.target), job.mode, notices);
   const hash = createHash('sha256');
   let size = 0;
+  await untar(input, writer, {
+    decompress: decompressor(job.compression),
+    onChunk: (chunk) => {
+      hash.update(chunk);
+      size += chunk.length;
+    },
+  });
+  return { diffId: `sha256:${hash.digest('hex')}`, size, notices: notices.list() };
+}
+
+export interface ExtractOptions {
+  /** Rename an entry (and a hard link's target) before it is written: cp's "copy DIR as NEWNAME". */
+  rename?: (name: string) => string;
+  mode: UsernsMode;
+  policy: WritePolicy;
+  notices: Notices;
+}
+
+/**
+ * Extract the plain tar arriving on INPUT into TARGET, an existing
+ * directory, under OPTIONS.policy (cellblock cp). Shell: tar -xpf - -C TARGET
+ */
+export async function extractHere(input: Readable, target: string, options: ExtractOptions): Promise<void> {
+  const writer = new LayerWriter(new LayerDirectory(target), options.mode, options.notices, options.policy);
+  const rename = options.rename;
+  await untar(input, writer, {
+    rename: rename && ((header) => {
+      header.name = rename(header.name);
+      if (header.type === 'link') header.linkname = rename(header.linkname);
+    }),
+  });
+}
+
+interface UntarStages {
+  decompress?: Transform;
+  /** Sees every (uncompressed) byte on its way to the parser. */
+  onChunk?: (chunk: Buffer) => void;
+  rename?: (header: Header) => void;
+}
+
+/** INPUT → [decompress] → [onChunk] → tar parser → WRITER, entry by entry; then the directories' modes and times. */
+async function untar(input: Readable, writer: LayerWriter, stages: UntarStages): Promise<void> {
   const parser = tarExtract();
   const feed = feeder(parser);
   parser.on('entry', (header, content, next) => {
+    stages.rename?.(header);
     // An error here (a hostile entry) destroys the parser, which ends the pipeline below.
     writer.write(header, content).then(() => next(), next);
   });
   const consume = async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) {
-      hash.update(chunk);
-      size += chunk.length;
+      stages.onChunk?.(chunk);
       await feed.write(chunk);
     }
     await feed.end();
   };
-  const decompress = decompressor(job.compression);
   try {
-    if (decompress) await pipeline(input, decompress, consume);
+    if (stages.decompress) await pipeline(input, stages.decompress, consume);
     else await pipeline(input, consume);
   } catch (error) {
     throw explain(error);
   }
   writer.finish();
-  return { diffId: `sha256:${hash.digest('hex')}`, size, notices: notices.list() };
 }
 
 /**
