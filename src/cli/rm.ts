@@ -2,9 +2,10 @@
 import { findRecord, isAlive } from '../runtime/records.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { planIdMap } from '../userns/idmap.js';
+import { removeAnonymousVolumes } from '../runtime/volumes.js';
 import { removeContainer } from './run.js';
 
-export async function rm(references: string[], options: { force?: boolean }): Promise<number> {
+export async function rm(references: string[], options: { force?: boolean; volumes?: boolean }): Promise<number> {
   let status = 0;
   for (const reference of references) {
     try {
@@ -16,6 +17,7 @@ export async function rm(references: string[], options: { force?: boolean }): Pr
         process.kill(record.pid!, 'SIGKILL');
       }
       await removeContainer(record, planIdMap(record.userns));
+      if (options.volumes) await removeAnonymousVolumes(record);
       process.stdout.write(`${reference}\n`);
     } catch (error) {
       process.stderr.write(`cellblock: ${(error as Error).message}\n`);

@@ -11,6 +11,7 @@ import { findStaticInit } from '../runtime/host-init.js';
 import { dataDir } from '../runtime/paths.js';
 import { createRecord, newContainerId, processStartTime, removeRecord, shortId, updateRecord, type ContainerRecord } from '../runtime/records.js';
 import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
+import { createVolumes, planMounts, removeAnonymousVolumes } from '../runtime/volumes.js';
 import { RunError, runContainer } from '../runtime/run.js';
 import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
 import type { SpawnedInit } from '../userns/spawn.js';
@@ -32,6 +33,9 @@ export interface RunOptions {
   pull: PullPolicy;
   platform?: string;
   tlsVerify: boolean;
+  volume: string[];
+  mount: string[];
+  tmpfs: string[];
 }
 
 /**
@@ -56,6 +60,7 @@ export async function run(positionals: string[], options: RunOptions, init: Spaw
       name,
     );
     mkdirSync(record.storage, { recursive: true, mode: 0o700 });
+    createVolumes(spec.mounts!);
     // overlayfs shows the upper directory's own mode as the container's "/": 0755, as every image's root is.
     if (spec.overlay) for (const dir of [spec.rootfs, spec.overlay.upper, spec.overlay.work]) mkdirSync(dir, { recursive: true, mode: 0o755 });
   } catch (error) {
@@ -72,7 +77,10 @@ export async function run(positionals: string[], options: RunOptions, init: Spaw
     if (error instanceof RunError) status = error.exitCode;
     throw error;
   } finally {
-    if (options.rm) await removeContainer(record, idMap);
+    if (options.rm) {
+      await removeContainer(record, idMap);
+      await removeAnonymousVolumes(record); // docker's --rm takes them too
+    }
     else updateRecord(spec.id, { status: 'exited', exitCode: status, finishedAt: new Date().toISOString(), pid: undefined, pidStartTime: undefined });
   }
 }
@@ -96,6 +104,7 @@ async function prepare(positionals: string[], options: RunOptions) {
   const fromFiles = options.envFile.flatMap((file) => parseEnvFile(file, process.env));
   const fromFlags = options.env.map((entry) => parseEnvEntry(entry, '-e', process.env)).filter((e): e is string => e !== undefined);
   const idMap = planIdMap(options.userns);
+  const mounts = planMounts(options);
   if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
 
   const onProgress = lazyProgress();
@@ -121,6 +130,7 @@ async function prepare(positionals: string[], options: RunOptions) {
     workdir,
     user,
     init,
+    mounts,
   };
   return { spec, idMap, name, source };
 }

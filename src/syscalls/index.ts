@@ -5,5 +5,5 @@ export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
 export { sethostname, chdir, setresuid, setresgid, setgroups, setParentDeathSignal, execve } from './process.js';
 export { makeInheritableBlocking, moveFd, closeOnExecFrom } from './fd.js';
 export { resetSignals } from './signals.js';
-export { mknod, lsetxattr, lgetxattr } from './files.js';
-export { tryLock, waitLock } from './lock.js';
+export { mknod, lsetxattr, lgetxattr, llistxattr, openat2, mkdirat } from './files.js';
+export { tryLock, waitLock, waitLockSync } from './lock.js';
