@@ -79,6 +79,9 @@ test('a tmpfs is empty at start, writable, sized, and gone afterwards', async ()
   assert.deepEqual(readdirSync(join(c.rootfs, 'scratch')), [], 'on the host, only the empty mount point');
   const next = await c.sh('ls -A /scratch');
   assert.deepEqual([next.code, next.stdout], [0, '']);
+  const readOnly = await c.sh('touch /scratch/f', ['--mount', 'type=tmpfs,dst=/scratch,ro']);
+  assert.notEqual(readOnly.code, 0);
+  assert.match(readOnly.stderr, /touch: \/scratch\/f: Read-only file system/);
 });
 
 test('copy-up: a new volume gets the image\'s files at its path, with owners (alice, 1000), modes, links; only the first time', async (t) => {
