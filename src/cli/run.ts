@@ -80,8 +80,7 @@ export async function run(positionals: string[], options: RunOptions, init: Spaw
     if (options.rm) {
       await removeContainer(record, idMap);
       await removeAnonymousVolumes(record); // docker's --rm takes them too
-    }
-    else updateRecord(spec.id, { status: 'exited', exitCode: status, finishedAt: new Date().toISOString(), pid: undefined, pidStartTime: undefined });
+    } else updateRecord(spec.id, { status: 'exited', exitCode: status, finishedAt: new Date().toISOString(), pid: undefined, pidStartTime: undefined });
   }
 }
 

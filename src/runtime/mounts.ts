@@ -82,9 +82,9 @@ export function parseTmpfsFlag(value: string): MountRequest {
 }
 
 const TMPFS_FLAGS: readonly TmpfsFlag[] = ['noexec', 'nosuid', 'nodev'];
-/** tmpfs's own sizes: bytes, or k, m, g, or a percentage of RAM. */
-const TMPFS_SIZE = /^\d+[kmg%]?$/i;
-const TMPFS_MODE = /^[0-7]{1,4}$/;
+/** tmpfs's own options, and what their values look like: sizes in bytes or with k, m or g (size also as a % of RAM), an octal mode. */
+const TMPFS_VALUES = new Map([['size', /^\d+[kmg%]?$/i], ['nr_inodes', /^\d+[kmg]?$/i], ['mode', /^[0-7]{1,4}$/]]);
+const isTmpfsFlag = (word: string): word is TmpfsFlag => (TMPFS_FLAGS as readonly string[]).includes(word);
 
 /**
  * A tmpfs at TARGET with mount(8)-style OPTIONS. docker's defaults are
@@ -95,16 +95,19 @@ function tmpfs(target: string, options: string[], given: string, bad: Bad): Moun
   const flags = new Set<TmpfsFlag>(TMPFS_FLAGS);
   const data = new Map<string, string>();
   let readOnly = false;
+  const unknown = (option: string) => bad(`unknown tmpfs option "${option}" (cellblock knows size, mode, nr_inodes, ro, rw, exec, noexec, suid, nosuid, dev, nodev)`);
   for (const option of options) {
-    const [key, value] = option.includes('=') ? [option.slice(0, option.indexOf('=')), option.slice(option.indexOf('=') + 1)] : [option, undefined];
-    if (value === undefined && (key === 'ro' || key === 'rw')) readOnly = key === 'ro';
-    else if (value === undefined && TMPFS_FLAGS.includes(key as TmpfsFlag)) flags.add(key as TmpfsFlag);
-    else if (value === undefined && TMPFS_FLAGS.includes(`no${key}` as TmpfsFlag)) flags.delete(`no${key}` as TmpfsFlag);
-    else if (key === 'size' && value !== undefined && TMPFS_SIZE.test(value)) data.set(key, value.toLowerCase());
-    else if (key === 'nr_inodes' && value !== undefined && /^\d+[kmg]?$/i.test(value)) data.set(key, value.toLowerCase());
-    else if (key === 'mode' && value !== undefined && TMPFS_MODE.test(value)) data.set(key, value);
-    else if (['size', 'nr_inodes', 'mode'].includes(key)) throw bad(`bad value for ${key}: "${value ?? ''}"`);
-    else throw bad(`unknown tmpfs option "${option}" (cellblock knows size, mode, nr_inodes, ro, rw, exec, noexec, suid, nosuid, dev, nodev)`);
+    const eq = option.indexOf('=');
+    if (eq !== -1) {
+      const [key, value] = [option.slice(0, eq), option.slice(eq + 1)];
+      const valid = TMPFS_VALUES.get(key);
+      if (!valid) throw unknown(option);
+      if (!valid.test(value)) throw bad(`bad value for ${key}: "${value}"`);
+      data.set(key, value.toLowerCase());
+    } else if (option === 'ro' || option === 'rw') readOnly = option === 'ro';
+    else if (isTmpfsFlag(option)) flags.add(option);
+    else if (isTmpfsFlag(`no${option}`)) flags.delete(`no${option}` as TmpfsFlag);
+    else throw unknown(option);
   }
   return {
     type: 'tmpfs', target, readOnly, given,
@@ -144,7 +147,7 @@ export function parseMountFlag(value: string): MountRequest {
     const size = fields.get('tmpfs-size');
     const mode = fields.get('tmpfs-mode');
     if (fields.has('tmpfs-size') && !/^\d+[kmg]?$/i.test(size ?? '')) throw bad(`bad tmpfs-size "${size ?? ''}": bytes, or a number with k, m or g`);
-    if (fields.has('tmpfs-mode') && !TMPFS_MODE.test(mode ?? '')) throw bad(`bad tmpfs-mode "${mode ?? ''}": an octal mode like 1777`);
+    if (fields.has('tmpfs-mode') && !TMPFS_VALUES.get('mode')!.test(mode ?? '')) throw bad(`bad tmpfs-mode "${mode ?? ''}": an octal mode like 1777`);
     const options = [...(size ? [`size=${size}`] : []), ...(mode ? [`mode=${mode}`] : []), readOnly ? 'ro' : 'rw'];
     return tmpfs(target, options, given, bad);
   }

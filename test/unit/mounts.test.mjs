@@ -59,7 +59,8 @@ test('--tmpfs: docker\'s defaults (noexec, nosuid, nodev), tmpfs options passed 
   assert.throws(() => parseTmpfsFlag('/t:size=big'), /bad value for size: "big"/);
   assert.throws(() => parseTmpfsFlag('/t:mode=999'), /bad value for mode: "999"/);
   assert.throws(() => parseTmpfsFlag('/t:uid=0'), /unknown tmpfs option "uid=0"/);
-  assert.throws(() => parseTmpfsFlag('/t:size'), /bad value for size: ""/);
+  assert.throws(() => parseTmpfsFlag('/t:size='), /bad value for size: ""/);
+  assert.throws(() => parseTmpfsFlag('/t:constructor=1'), /unknown tmpfs option "constructor=1"/);
   assert.throws(() => parseTmpfsFlag('/t:'), /unknown tmpfs option ""/);
 });
 
