@@ -6,7 +6,8 @@
 //     registry on 127.0.0.1, each from an empty store: cellblock, podman, and
 //     the by-hand baseline `skopeo copy` + `tar -xzf`;
 //  3. `run --rm IMAGE true` on the Debian image vs the busybox one: layers are
-//     mounted, not copied, so start time must not grow with the image's size.
+//     mounted, not copied, so start time must not grow with the image's size;
+//  4. memory of the supervisor that stays with each idle detached container.
 //
 // Peers that are not installed are listed as such. Rounds are interleaved so
 // machine noise hits every tool alike.
@@ -297,6 +298,29 @@ async function imageTables() {
   }
 }
 
+/** Table 4: what each idle `run -d` container costs in supervisor memory (smaps_rollup, in kB). */
+async function supervisorMemory(count = 5) {
+  const ids = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const r = await runner.cellblock(['run', '-d', '--rootfs', rootfs, 'sleep', '1000']);
+      if (r.code !== 0) throw new Error(`run -d failed: ${r.stderr.trim()}`);
+      ids.push(r.stdout.trim());
+    }
+    const rows = ids.map((id) => {
+      const { supervisorPid } = JSON.parse(readFileSync(join(runner.runtimeDir, 'cellblock', 'containers', `${id}.json`), 'utf8'));
+      const kb = Object.fromEntries(readFileSync(`/proc/${supervisorPid}/smaps_rollup`, 'utf8').split('\n')
+        .map((line) => /^(\w+):\s+(\d+) kB/.exec(line)).filter(Boolean).map(([, key, value]) => [key, Number(value)]));
+      return { rss: kb.Rss, pss: kb.Pss, private: kb.Private_Clean + kb.Private_Dirty };
+    });
+    const mid = (key) => `${(median(rows.map((row) => row[key])) / 1024).toFixed(1)} MB`;
+    console.log(`\nMemory of the supervisor of an idle detached container (median of ${count} at once, /proc/PID/smaps_rollup):`);
+    console.log(`  RSS ${mid('rss')}   PSS ${mid('pss')} (shared pages split among the ${count})   private ${mid('private')} (what one more container adds)`);
+  } finally {
+    if (ids.length) await runner.cellblock(['rm', '-f', ...ids]);
+  }
+}
+
 let status = 0;
 try {
   await measure(tools, RUNS, WARMUP);
@@ -306,6 +330,7 @@ try {
     console.log('  crun and podman ran in a private mount namespace that hides it (the wrapper alone is shown).');
   }
   await imageTables();
+  await supervisorMemory();
   console.log(`\nnode ${process.version}, ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`);
 } catch (error) {
   console.error(`bench: ${error.message}`);

@@ -122,7 +122,7 @@ export function wait(references: string[]): Promise<number> {
 }
 
 /** rm: a running container needs -f, which kills it first; its supervisor writes the end down, then it goes. */
-export function rm(references: string[], options: { force?: boolean }): Promise<number> {
+export function rm(references: string[], options: { force?: boolean; volumes?: boolean }): Promise<number> {
   return eachContainer(references, async (record, reference) => {
     if (isAlive(record)) {
       if (!options.force) throw new Error(`cannot remove running container ${reference}: stop it first, or use rm -f`);
@@ -130,6 +130,10 @@ export function rm(references: string[], options: { force?: boolean }): Promise<
     }
     const { removeContainer } = await import('../runtime/remove.js');
     await removeContainer(record);
+    if (options.volumes) {
+      const { removeAnonymousVolumes } = await import('../runtime/volumes.js');
+      await removeAnonymousVolumes(record);
+    }
     process.stdout.write(`${reference}\n`);
   });
 }

@@ -55,6 +55,9 @@ program
   .option('-h, --hostname <name>', 'container host name (default: its short id)')
   .option('--read-only', 'mount the root filesystem read-only')
   .option('--init', 'run a tiny init (catatonit) as pid 1 that reaps zombies and forwards signals')
+  .option('-v, --volume <HOSTDIR:CDIR[:ro]|NAME:CDIR[:ro]|CDIR>', 'mount a host directory, a named volume, or a new anonymous volume', collect, [])
+  .option('--mount <type=bind|volume|tmpfs,source=…,target=…[,readonly]>', 'mount storage, docker --mount style', collect, [])
+  .option('--tmpfs <CDIR[:size=64m,mode=1777,…]>', 'mount a fresh tmpfs (gone when the container ends)', collect, [])
   .addOption(new Option('--userns <mode>', 'id map: single (0 → you) or subids (plus /etc/subuid ranges); default subids when you have ranges').choices(['single', 'subids']))
   .option('--entrypoint <command>', "override the image's ENTRYPOINT (\"\" clears it)")
   .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
@@ -282,6 +285,7 @@ program
   .description('remove containers')
   .argument('<container...>', 'names or ids (a unique prefix is enough)')
   .option('-f, --force', 'kill a running container first')
+  .option('-v, --volumes', 'remove its anonymous volumes too')
   .action(async (containers: string[], options) => {
     const { rm } = await import('./lifecycle.js');
     process.exitCode = await rm(containers, options);
@@ -365,6 +369,51 @@ program
   .action(async (containers: string[]) => {
     const { wait } = await import('./lifecycle.js');
     process.exitCode = await wait(containers);
+  });
+
+const volume = program.command('volume').description('manage named volumes');
+volume
+  .command('create')
+  .description('create a volume (a generated name if none is given)')
+  .argument('[name]', 'the volume name: [a-zA-Z0-9][a-zA-Z0-9_.-]+')
+  .option('-d, --driver <driver>', 'volume driver (only "local")', 'local')
+  .option('-l, --label <KEY=VALUE>', 'set a label', collect, [])
+  .action(async (name: string | undefined, options) => {
+    const { volumeCreate } = await import('./volume.js');
+    volumeCreate(name, options);
+  });
+volume
+  .command('ls')
+  .description('list volumes')
+  .option('-q, --quiet', 'only show names')
+  .action(async (options) => {
+    const { volumeLs } = await import('./volume.js');
+    volumeLs(options);
+  });
+volume
+  .command('inspect')
+  .description('show volumes as JSON')
+  .argument('<name...>', 'volume names')
+  .action(async (names: string[]) => {
+    const { volumeInspect } = await import('./volume.js');
+    volumeInspect(names);
+  });
+volume
+  .command('rm')
+  .description('remove volumes')
+  .argument('<name...>', 'volume names')
+  .option('-f, --force', 'remove even if a container uses it; a missing volume is no error')
+  .action(async (names: string[], options) => {
+    const { volumeRm } = await import('./volume.js');
+    process.exitCode = await volumeRm(names, options);
+  });
+volume
+  .command('prune')
+  .description('remove every volume no container uses')
+  .option('-f, --force', 'do not ask for confirmation')
+  .action(async (options) => {
+    const { volumePrune } = await import('./volume.js');
+    await volumePrune(options);
   });
 
 try {

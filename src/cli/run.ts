@@ -11,6 +11,7 @@ import { findStaticInit } from '../runtime/host-init.js';
 import { dataDir } from '../runtime/paths.js';
 import { createRecord, newContainerId, shortId, type ContainerRecord } from '../runtime/records.js';
 import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
+import { createVolumes, planMounts } from '../runtime/volumes.js';
 import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
 import { detach, startOf, type LaunchedSupervisor } from '../supervisor/client.js';
 import { relay, statusOf } from './attach.js';
@@ -33,6 +34,9 @@ export interface RunOptions {
   pull: PullPolicy;
   platform?: string;
   tlsVerify: boolean;
+  volume: string[];
+  mount: string[];
+  tmpfs: string[];
 }
 
 /**
@@ -74,9 +78,10 @@ export async function run(positionals: string[], options: RunOptions, supervisor
   return statusOf(end, shortId(record.id));
 }
 
-/** The container's own directory, and for an image the overlay's upper, work and mount point dirs in it. */
+/** The container's own directory, its volumes, and for an image the overlay's upper, work and mount point dirs. */
 export function createStorage(record: ContainerRecord): void {
   mkdirSync(record.storage, { recursive: true, mode: 0o700 });
+  createVolumes(record.spec.mounts ?? []); // named volumes are made on first use, as docker does
   const { overlay, rootfs } = record.spec;
   // overlayfs shows the upper directory's own mode as the container's "/": 0755, as every image's root is.
   if (overlay) for (const dir of [rootfs, overlay.upper, overlay.work]) mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -94,6 +99,7 @@ async function prepare(positionals: string[], options: RunOptions) {
   const fromFiles = options.envFile.flatMap((file) => parseEnvFile(file, process.env));
   const fromFlags = options.env.map((entry) => parseEnvEntry(entry, '-e', process.env)).filter((e): e is string => e !== undefined);
   const idMap = planIdMap(options.userns);
+  const mounts = planMounts(options);
   if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
 
   const onProgress = lazyProgress();
@@ -120,6 +126,7 @@ async function prepare(positionals: string[], options: RunOptions) {
     user,
     init,
     stopSignal: source.config.StopSignal,
+    mounts,
   };
   return { spec, idMap, name, source, entrypoint: resolved.entrypoint };
 }

@@ -6,6 +6,9 @@
 //     files are still reachable (binds need a source) and a full /proc is
 //     still visible (the kernel refuses a new proc mount in a user namespace
 //     that cannot already see one: "mount_too_revealing");
+//   - volumes get the image's content before anything is mounted on the
+//     root, and are mounted after /dev and /sys, so that a volume or tmpfs
+//     under /dev lands on the container's /dev, not under it;
 //   - the hostname and user are set AFTER pivot_root, so /etc/passwd is read
 //     from the container's root, not the host's;
 //   - execve is last: it replaces this Node process with the payload.
@@ -17,6 +20,7 @@ import { mountInit, mountProc } from './proc.js';
 import { bindRootfs, makeMountsPrivate, mountSys, pivotRoot, readOnlyRoot } from './rootfs.js';
 import { switchUser } from './user.js';
 import { mountMqueue, setHostname } from './uts-ipc.js';
+import { copyUpVolumes, mountVolumes } from './volumes.js';
 
 export interface InitContext {
   readonly spec: ContainerSpec;
@@ -39,11 +43,13 @@ export const pipeline: readonly InitStep[] = [
   makeMountsPrivate,
   mountOverlay,
   bindRootfs,
+  copyUpVolumes,
   mountProc,
   mountDev,
   mountInit,
   mountMqueue,
   mountSys,
+  mountVolumes,
   pivotRoot,
   readOnlyRoot,
   setHostname,

@@ -20,6 +20,26 @@ export interface OverlaySpec {
   fuse?: boolean;
 }
 
+/**
+ * Storage on top of the root filesystem (-v, --mount, --tmpfs), mounted in
+ * this order: a parent directory before anything below it (docker's rule).
+ * TARGET is an absolute path inside the container; symlinks in the image are
+ * followed, but never out of its root (src/init/paths.ts, openInRoot).
+ */
+export type MountSpec =
+  /** A host file or directory, as it is. */
+  | { type: 'bind'; source: string; target: string; readOnly: boolean; file: boolean }
+  /**
+   * A named volume: SOURCE is its directory under the data dir. An empty one
+   * first gets the image's content at TARGET (COPY_UP). Anonymous ones
+   * (-v /dir) go with `rm -v` and `--rm`.
+   */
+  | { type: 'volume'; name: string; source: string; target: string; readOnly: boolean; anonymous: boolean; copyUp: boolean }
+  /** A fresh tmpfs: OPTIONS are mount flags (noexec, nosuid, nodev), DATA tmpfs's own (size=64m,mode=1777). */
+  | { type: 'tmpfs'; target: string; readOnly: boolean; options: TmpfsFlag[]; data: string };
+
+export type TmpfsFlag = 'noexec' | 'nosuid' | 'nodev';
+
 export interface ContainerSpec {
   id: string;
   /**
@@ -43,4 +63,6 @@ export interface ContainerSpec {
   stopSignal?: string;
   /** --init: host path of a static init (catatonit, tini-static) to run as pid 1 in front of the command. */
   init?: string;
+  /** -v, --mount, --tmpfs, in the order they are mounted. */
+  mounts?: MountSpec[];
 }

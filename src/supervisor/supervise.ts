@@ -97,6 +97,8 @@ export async function supervise(init: SpawnedInit, control: Socket, { fds }: { t
     try {
       const { removeContainer } = await import('../runtime/remove.js');
       await removeContainer(readRecord(record.id));
+      const { removeAnonymousVolumes } = await import('../runtime/volumes.js');
+      await removeAnonymousVolumes(record); // docker's --rm takes them too
     } catch (removal) {
       error ??= `the container ended, but could not be removed: ${(removal as Error).message}`;
     }

@@ -27,7 +27,20 @@ export const F_GETFL = 3;
 export const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
 export const O_NONBLOCK = 0o4000;
+
+// open(2) flags the fs module does not name: O_PATH opens a location without
+// opening the file (nothing is read; the fd only says "this inode, reached
+// this way"). Same values on x86-64 and arm64, unlike O_DIRECTORY and
+// O_NOFOLLOW, which come from Node's fs.constants.
+export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
+
+// "Relative to the current directory", for the *at() calls.
+export const AT_FDCWD = -100;
+
+// openat2(2) resolve flags — <linux/openat2.h>
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
 
 // Signals — <signal.h>
 export const SIGKILL = 9;
@@ -52,10 +65,10 @@ export const PR_SET_PDEATHSIG = 1;
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 
 /** Syscall numbers for the calls glibc has no wrapper for. */
-const SYSCALL_NUMBERS: Record<string, { pivot_root: number; mount_setattr: number; close_range: number }> = {
-  x64: { pivot_root: 155, mount_setattr: 442, close_range: 436 },
+const SYSCALL_NUMBERS: Record<string, { pivot_root: number; mount_setattr: number; close_range: number; openat2: number }> = {
+  x64: { pivot_root: 155, mount_setattr: 442, close_range: 436, openat2: 437 },
   // arm64 uses the generic table: old calls are numbered differently, new ones (≥ 424) agree.
-  arm64: { pivot_root: 41, mount_setattr: 442, close_range: 436 },
+  arm64: { pivot_root: 41, mount_setattr: 442, close_range: 436, openat2: 437 },
 };
 
 export const SYS = SYSCALL_NUMBERS[process.arch] ?? SYSCALL_NUMBERS.x64;

@@ -1,9 +1,11 @@
 // Typed wrappers for the file operations Node's fs module lacks: creating
-// special files and reading or writing extended attributes. Each one acts on
-// PATH itself and never follows a symlink in its last component (the "l" in
-// lsetxattr), which is what code unpacking untrusted archives needs.
+// special files, reading or writing extended attributes, and opening paths
+// relative to a directory fd. Each one acts on PATH itself and never follows
+// a symlink in its last component (the "l" in lsetxattr), which is what code
+// handling untrusted file trees needs.
 import { check, SyscallError } from './errors.js';
 import { errnoName, lastErrno, libc } from './libc.js';
+import { SYS } from './constants.js';
 
 /**
  * mknod PATH p (MODE = S_IFIFO | permissions), or mknod PATH c 0 0 for an
@@ -49,4 +51,23 @@ export function llistxattr(path: string): string[] {
     // Names are NUL-terminated, one after the other.
     return list.subarray(0, read).toString('utf8').split('\0').filter(Boolean);
   }
+}
+
+/**
+ * openat2(2): open PATH relative to the directory DIRFD, under rules the
+ * kernel enforces during the lookup itself (RESOLVE_* flags) — no check done
+ * before or after the call can be raced. NAME is what an error calls it.
+ * (linux ≥ 5.6; glibc has no wrapper, so it goes through syscall(2).)
+ */
+export function openat2(dirfd: number, path: string, flags: number, resolve: number, mode = 0, name = path): number {
+  // struct open_how { u64 flags, mode, resolve; }
+  const how = new BigUint64Array([BigInt(flags), BigInt(mode), BigInt(resolve)]);
+  const fd = Number(libc.syscall(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', how.byteLength));
+  check(fd, 'openat2', name);
+  return fd;
+}
+
+/** mkdir NAME, inside the directory DIRFD (which may be an O_PATH fd). */
+export function mkdirat(dirfd: number, path: string, mode: number, name = path): void {
+  check(libc.mkdirat(dirfd, path, mode), 'mkdirat', name);
 }

@@ -5,5 +5,5 @@ export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
 export { sethostname, chdir, chroot, setresuid, setresgid, setgroups, setParentDeathSignal, execve } from './process.js';
 export { makeInheritableBlocking, moveFd, closeOnExecFrom, pipe } from './fd.js';
 export { resetSignals } from './signals.js';
-export { mknod, lsetxattr, lgetxattr, llistxattr } from './files.js';
-export { tryLock, waitLock } from './lock.js';
+export { mknod, lsetxattr, lgetxattr, llistxattr, openat2, mkdirat } from './files.js';
+export { tryLock, waitLock, waitLockSync } from './lock.js';

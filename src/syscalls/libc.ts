@@ -31,6 +31,8 @@ export const libc = {
   lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
   lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
   llistxattr: lib.func('long llistxattr(const char *path, _Out_ void *list, size_t size)'),
+  // Walking a root filesystem one directory fd at a time (src/init/paths.ts).
+  mkdirat: lib.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
   // Calls glibc does not wrap go through syscall(2) with their number (see constants.ts).
   syscall: lib.func('long syscall(long number, ...)'),
 };

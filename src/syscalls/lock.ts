@@ -34,3 +34,11 @@ export function waitLock(fd: number, name: string, shared = false): Promise<void
     });
   });
 }
+
+/**
+ * Wait for a lock on FD, blocking this whole thread: for the container's
+ * init, which has no event loop to keep going while it waits.
+ */
+export function waitLockSync(fd: number, name: string): void {
+  check(libc.flock(fd, LOCK_EX), 'flock', name);
+}

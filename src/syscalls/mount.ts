@@ -2,7 +2,7 @@
 // that does the same thing, because that is the form most people have seen.
 import { check } from './errors.js';
 import { libc } from './libc.js';
-import { AT_RECURSIVE, MOUNT_ATTR_RDONLY, SYS } from './constants.js';
+import { AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, SYS } from './constants.js';
 
 /** mount -t FSTYPE -o DATA SOURCE TARGET (with MS_* flags) */
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
@@ -31,7 +31,6 @@ export function pivotRoot(newRoot: string, putOld: string): void {
 export function makeReadOnly(path: string, recursive: boolean): void {
   // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
   const attr = new BigUint64Array([BigInt(MOUNT_ATTR_RDONLY), 0n, 0n, 0n]);
-  const AT_FDCWD = -100;
   check(
     libc.syscall(SYS.mount_setattr, 'int', AT_FDCWD, 'const char *', path, 'unsigned int', recursive ? AT_RECURSIVE : 0,
       'void *', attr, 'size_t', attr.byteLength),

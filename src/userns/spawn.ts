@@ -147,6 +147,11 @@ export function spawnInNamespaces<FromChild, ToChild extends { type: string }>(
     send: (message) => pipe.write(encode(message)),
     abort: () => {
       child.kill('SIGKILL'); // unshare (or, without --fork, the Node it became); --kill-child takes a forked child with it
+      // …almost always: the forked child asks for that death signal
+      // (PR_SET_PDEATHSIG) only after fork, so a kill that lands in between
+      // orphans it, and it would wait for "go" forever, holding the pipe
+      // open. Closing our end gives it end-of-file instead: it exits.
+      void ended.then(() => pipe.destroy());
       return gone;
     },
   };
