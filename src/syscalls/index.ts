@@ -5,5 +5,7 @@ export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
 export { sethostname, chdir, setresuid, setresgid, setgroups, setParentDeathSignal, execve } from './process.js';
 export { makeInheritableBlocking, moveFd, closeOnExecFrom } from './fd.js';
 export { resetSignals } from './signals.js';
-export { mknod, lsetxattr, lgetxattr } from './files.js';
+export { mknod, lsetxattr, lgetxattr, openInRoot } from './files.js';
 export { tryLock, waitLock } from './lock.js';
+export { socketPair, sendFd, receiveFd } from './socket.js';
+export { openPty, setsid, setControllingTerminal, setWindowSize, getWindowSize, type Pty, type WindowSize } from './tty.js';
