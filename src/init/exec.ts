@@ -4,6 +4,7 @@ import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from '../runtime/exit-status.js';
 import { STDERR_FD } from '../runtime/protocol.js';
 import { SyscallError, closeOnExecFrom, execve, makeInheritableBlocking, moveFd, resetSignals } from '../syscalls/index.js';
 import { tellParent } from './channel.js';
+import { attachConsole } from './console.js';
 import { INIT_PATH } from './proc.js';
 import { InitError } from './errors.js';
 import type { InitStep } from './pipeline.js';
@@ -11,7 +12,7 @@ import type { InitStep } from './pipeline.js';
 export const execPayload: InitStep = {
   name: 'exec-payload',
   chapter: 1,
-  run({ spec, env }) {
+  run({ spec, env, console: terminal }) {
     const [file, ...args] = spec.command;
     const path = lookPath(file, env);
     // With --init the payload is the init's child: catatonit -- PATH ARGS…
@@ -19,6 +20,8 @@ export const execPayload: InitStep = {
 
     // Until now our stderr was a pipe to the parent; the payload gets the caller's.
     moveFd(STDERR_FD, 2);
+    // With -t, the container's terminal replaces all three (chapter 9).
+    if (terminal !== undefined) attachConsole(terminal);
     for (const fd of [0, 1, 2]) {
       try {
         makeInheritableBlocking(fd);

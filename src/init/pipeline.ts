@@ -11,6 +11,7 @@
 //   - execve is last: it replaces this Node process with the payload.
 import type { ContainerSpec } from '../runtime/spec.js';
 import { mountOverlay } from '../overlay/mount.js';
+import { openConsole } from './console.js';
 import { execPayload } from './exec.js';
 import { mountDev } from './dev.js';
 import { mountInit, mountProc } from './proc.js';
@@ -24,6 +25,8 @@ export interface InitContext {
   root: string;
   /** Environment of the payload; switch-user may add HOME. */
   env: string[];
+  /** With -t: the slave side of the container's terminal, for the payload's stdio (open-console). */
+  console?: number;
 }
 
 export interface InitStep {
@@ -41,6 +44,7 @@ export const pipeline: readonly InitStep[] = [
   bindRootfs,
   mountProc,
   mountDev,
+  openConsole,
   mountInit,
   mountMqueue,
   mountSys,
