@@ -5,8 +5,9 @@
 // kernel collects a line before a program sees it, echoes keys, and turns
 // ^C into SIGINT for whoever runs in front of it. All of that must happen
 // once, inside the container, not twice — so the user's terminal goes raw
-// (no echo, no line editing, no signals from keys: `stty raw -echo`) and
-// every byte typed is passed on as it is, ^C included.
+// (no echo, no line editing, no signals from keys, no output processing:
+// `stty raw -echo -opost`) and every byte typed is passed on as it is, ^C
+// included, and every byte from the container is shown as it is.
 //
 // Raw mode outlives the program that set it: a cellblock that died raw
 // leaves a shell that echoes nothing and ignores Enter, until `reset`. Node
@@ -16,7 +17,7 @@
 // every way out, by us: the normal end, an error, an uncaught exception, and
 // SIGINT/SIGTERM/SIGHUP sent to cellblock. (SIGKILL cannot be caught: only
 // `stty sane` or `reset` help then.)
-import type { WindowSize } from '../syscalls/tty.js';
+import { disableOutputProcessing, type WindowSize } from '../syscalls/index.js';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
@@ -150,7 +151,11 @@ export function openTerminal(options: TerminalOptions): Terminal {
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   stdout.on('resize', onResize);
   if (options.input) {
-    if (raw) stdin.setRawMode(true);
+    if (raw) {
+      stdin.setRawMode(true);
+      // Node's raw mode keeps output processing on: turn it off too (setRawMode(false) restores it with the rest).
+      disableOutputProcessing((stdin as NodeJS.ReadStream & { fd: number }).fd);
+    }
     stdin.on('data', onData);
     stdin.resume();
   }

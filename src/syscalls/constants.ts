@@ -55,6 +55,9 @@ export const MSG_CMSG_CLOEXEC = 0x40000000;
 
 // Terminal ioctls — <asm-generic/ioctls.h>. (powerpc, mips, sparc and alpha
 // number them differently; cellblock runs on x86-64 and arm64.)
+export const TCGETS = 0x5401;
+/** Set the terminal's modes once what was written to it has gone out. */
+export const TCSETSW = 0x5403;
 export const TIOCSCTTY = 0x540e;
 export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
@@ -62,6 +65,8 @@ export const TIOCSWINSZ = 0x5414;
 export const TIOCSPTLCK = 0x40045431;
 /** _IO('T', 0x41): open the other side of this pty master (Linux 4.13). */
 export const TIOCGPTPEER = 0x5441;
+/** termios c_oflag: process output (e.g. ONLCR, "\n" → "\r\n"). */
+export const OPOST = 0x1;
 
 // Signals — <signal.h>
 export const SIGKILL = 9;

@@ -8,4 +8,4 @@ export { resetSignals } from './signals.js';
 export { mknod, lsetxattr, lgetxattr, openInRoot } from './files.js';
 export { tryLock, waitLock } from './lock.js';
 export { socketPair, sendFd, receiveFd } from './socket.js';
-export { openPty, setsid, setControllingTerminal, setWindowSize, getWindowSize, type Pty, type WindowSize } from './tty.js';
+export { openPty, setsid, setControllingTerminal, setWindowSize, getWindowSize, disableOutputProcessing, type Pty, type WindowSize } from './tty.js';

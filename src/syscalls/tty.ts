@@ -10,7 +10,7 @@
 import { closeSync } from 'node:fs';
 import { check, SyscallError } from './errors.js';
 import { lastErrno, libc } from './libc.js';
-import { O_CLOEXEC, O_NOCTTY, O_RDWR, TIOCGPTPEER, TIOCGWINSZ, TIOCSCTTY, TIOCSPTLCK, TIOCSWINSZ } from './constants.js';
+import { O_CLOEXEC, O_NOCTTY, O_RDWR, OPOST, TCGETS, TCSETSW, TIOCGPTPEER, TIOCGWINSZ, TIOCSCTTY, TIOCSPTLCK, TIOCSWINSZ } from './constants.js';
 
 export interface WindowSize { rows: number; cols: number }
 
@@ -84,4 +84,19 @@ export function getWindowSize(fd: number): WindowSize {
   const winsize = Buffer.alloc(8);
   check(libc.ioctl(fd, TIOCGWINSZ, 'void *', winsize), 'ioctl', `${fd}, TIOCGWINSZ`);
   return { rows: winsize.readUInt16LE(0), cols: winsize.readUInt16LE(2) };
+}
+
+/**
+ * Shell: stty -opost — what is written to the terminal FD reaches the screen
+ * byte for byte. A terminal normally turns "\n" into "\r\n" on the way out
+ * (ONLCR), even in Node's raw mode. Relaying a container's terminal, that is
+ * done twice: the container's own pty has done it already, and a full-screen
+ * program that turned it off in there means a bare "\n" (cursor down).
+ */
+export function disableOutputProcessing(fd: number): void {
+  // struct termios { tcflag_t c_iflag, c_oflag, c_cflag, c_lflag; cc_t c_line, c_cc[19]; } (36 bytes)
+  const termios = Buffer.alloc(36);
+  check(libc.ioctl(fd, TCGETS, 'void *', termios), 'ioctl', `${fd}, TCGETS`);
+  termios.writeUInt32LE(termios.readUInt32LE(4) & ~OPOST, 4);
+  check(libc.ioctl(fd, TCSETSW, 'void *', termios), 'ioctl', `${fd}, TCSETSW`);
 }
