@@ -416,6 +416,26 @@ volume
     await volumePrune(options);
   });
 
+program
+  .command('exec')
+  .description('run a command in a running container')
+  .usage('[options] CONTAINER COMMAND [ARG...]')
+  .argument('<container>', 'name or id (a unique prefix is enough)')
+  .argument('<command...>', 'the command and its arguments')
+  .passThroughOptions()
+  .option('-i, --interactive', 'pass stdin to the command')
+  .option('-t, --tty', 'give the command a terminal of its own')
+  .option('-d, --detach', 'start the command and return at once')
+  .option('-e, --env <KEY=VALUE>', 'set an environment variable (KEY alone copies it from here)', collect, [])
+  .option('--env-file <file>', 'read environment variables from a file', collect, [])
+  .option('-w, --workdir <dir>', 'working directory inside the container')
+  .option('-u, --user <user[:group]>', 'user to run as, by id or name')
+  .option('--detach-keys <keys>', 'keys that leave an -it session (default ctrl-p,ctrl-q; "" for none)')
+  .action(async (container: string, command: string[], options) => {
+    const { exec } = await import('./exec.js');
+    process.exitCode = await exec(container, command, options);
+  });
+
 try {
   // Bare `cellblock` shows the help, as bare `docker` does (commander would call it an error).
   if (process.argv.length <= 2) program.help();

@@ -1,6 +1,7 @@
 // Chapter 3 — a /dev of the container's own.
 import { readFileSync, symlinkSync } from 'node:fs';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_STRICTATIME, mount } from '../syscalls/index.js';
+import { isMapped, parseMap } from '../userns/idmap.js';
 import { prepareMountpoint } from './paths.js';
 import type { InitStep } from './pipeline.js';
 
@@ -49,8 +50,5 @@ export const mountDev: InitStep = {
 
 /** Whether GID has an owner in this process's user namespace (per /proc/self/gid_map). */
 function isGidMapped(gid: number): boolean {
-  return readFileSync('/proc/self/gid_map', 'utf8')
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number))
-    .some(([inside, , count]) => count > 0 && gid >= inside && gid < inside + count);
+  return isMapped(parseMap(readFileSync('/proc/self/gid_map', 'utf8')), gid);
 }

@@ -4,6 +4,7 @@ import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from '../runtime/exit-status.js';
 import { STDERR_FD } from '../runtime/protocol.js';
 import { SyscallError, closeOnExecFrom, execve, makeInheritableBlocking, moveFd, resetSignals } from '../syscalls/index.js';
 import { tellParent } from './channel.js';
+import { attachConsole } from './console.js';
 import { INIT_PATH } from './proc.js';
 import { InitError } from './errors.js';
 import type { InitStep } from './pipeline.js';
@@ -11,7 +12,7 @@ import type { InitStep } from './pipeline.js';
 export const execPayload: InitStep = {
   name: 'exec-payload',
   chapter: 1,
-  run({ spec, env }) {
+  run({ spec, env, console: terminal }) {
     const [file, ...args] = spec.command;
     const path = lookPath(file, env);
     // With --init the payload is the init's child: catatonit -- PATH ARGS…
@@ -19,6 +20,8 @@ export const execPayload: InitStep = {
 
     // Until now our stderr was a pipe to the parent; the payload gets the caller's.
     moveFd(STDERR_FD, 2);
+    // With -t, the container's terminal replaces all three (chapter 9).
+    if (terminal !== undefined) attachConsole(terminal);
     for (const fd of [0, 1, 2]) {
       try {
         makeInheritableBlocking(fd);
@@ -46,21 +49,40 @@ export const execPayload: InitStep = {
   },
 };
 
-/** Find FILE the way execvp(3) would, but in the container's PATH, not ours. */
-export function lookPath(file: string, env: readonly string[]): string {
+/** What lookPath learns of a path: nothing there (undefined), a directory, or a file that may or may not be executed. */
+export type PathProbe = (path: string) => { directory: boolean; executable: boolean } | undefined;
+
+/** Our own files, as our own user: stat, then access(X_OK). */
+const probeHere: PathProbe = (path) => {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    return undefined; // missing, or in a directory we may not search (EACCES, ENOTDIR): skipped, as execvp does
+  }
+  if (stat.isDirectory()) return { directory: true, executable: false };
+  try {
+    accessSync(path, constants.X_OK);
+    return { directory: false, executable: true };
+  } catch {
+    return { directory: false, executable: false };
+  }
+};
+
+/**
+ * Find FILE the way execvp(3) would, but in the container's PATH, not ours
+ * (and, given PROBE, in files seen from elsewhere: exec looks from the host).
+ */
+export function lookPath(file: string, env: readonly string[], probe: PathProbe = probeHere): string {
   if (file.includes('/')) return file;
   const pathVariable = env.findLast((entry) => entry.startsWith('PATH='))?.slice(5) ?? '';
   let foundButNotExecutable: string | undefined;
   for (const dir of pathVariable.split(':')) {
     const candidate = `${dir || '.'}/${file}`;
-    const stat = statSync(candidate, { throwIfNoEntry: false });
-    if (!stat || stat.isDirectory()) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      foundButNotExecutable ??= candidate;
-    }
+    const found = probe(candidate);
+    if (!found || found.directory) continue;
+    if (found.executable) return candidate;
+    foundButNotExecutable ??= candidate;
   }
   if (foundButNotExecutable) throw new InitError(`exec: "${file}": permission denied`, EXIT_CANNOT_EXECUTE);
   throw new InitError(`exec: "${file}": executable file not found in $PATH`, EXIT_NOT_FOUND);

@@ -14,6 +14,7 @@
 //   - execve is last: it replaces this Node process with the payload.
 import type { ContainerSpec } from '../runtime/spec.js';
 import { mountOverlay } from '../overlay/mount.js';
+import { openConsole } from './console.js';
 import { execPayload } from './exec.js';
 import { mountDev } from './dev.js';
 import { mountInit, mountProc } from './proc.js';
@@ -28,6 +29,8 @@ export interface InitContext {
   root: string;
   /** Environment of the payload; switch-user may add HOME. */
   env: string[];
+  /** With -t: the slave side of the container's terminal, for the payload's stdio (open-console). */
+  console?: number;
 }
 
 export interface InitStep {
@@ -46,6 +49,7 @@ export const pipeline: readonly InitStep[] = [
   copyUpVolumes,
   mountProc,
   mountDev,
+  openConsole,
   mountInit,
   mountMqueue,
   mountSys,

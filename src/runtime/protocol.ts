@@ -20,6 +20,18 @@ export const SYNC_FD = 3;
  */
 export const STDERR_FD = 4;
 
+/**
+ * With -t, one end of a unix socket on fd 5 of the init. The container's
+ * terminal must come from the container's own devpts, so that its name
+ * (/dev/pts/0) exists inside; that devpts exists only once the init has
+ * mounted it, and the payload needs the terminal the moment it starts. So
+ * the init opens the pty in between, keeps the slave side for the payload,
+ * and sends the master side back over this socket (SCM_RIGHTS,
+ * src/syscalls/socket.ts) to whoever relays it. A socket, not a pipe: only
+ * unix sockets carry file descriptors. (runc's --console-socket is the same idea.)
+ */
+export const CONSOLE_FD = 5;
+
 export type InitMessage =
   | { type: 'ready'; pid: number }
   | { type: 'exec' }

@@ -1,6 +1,7 @@
 // Kernel constants, named once. Values come from the Linux UAPI headers
-// (<linux/mount.h>, <fcntl.h>, <linux/close_range.h>); they are
-// the same on every architecture Node runs on, except syscall numbers.
+// (<linux/mount.h>, <fcntl.h>, <linux/close_range.h>, <sys/socket.h>,
+// <asm-generic/ioctls.h>, <linux/openat2.h>); they are the same on x86-64
+// and arm64, the architectures Node runs cellblock on, except syscall numbers.
 
 // mount(2) flags — <linux/mount.h>
 export const MS_RDONLY = 0x1;
@@ -26,21 +27,52 @@ export const F_SETFD = 2;
 export const F_GETFL = 3;
 export const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
+
+// open(2) flags
+export const O_RDONLY = 0;
+export const O_RDWR = 2;
+export const O_NOCTTY = 0o400;
 export const O_NONBLOCK = 0o4000;
-
-// open(2) flags the fs module does not name: O_PATH opens a location without
-// opening the file (nothing is read; the fd only says "this inode, reached
-// this way"). Same values on x86-64 and arm64, unlike O_DIRECTORY and
-// O_NOFOLLOW, which come from Node's fs.constants.
-export const O_PATH = 0o10000000;
+export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
-
-// "Relative to the current directory", for the *at() calls.
-export const AT_FDCWD = -100;
+/** Opens a location without opening the file: nothing is read; the fd only says "this inode, reached this way". */
+export const O_PATH = 0o10000000;
 
 // openat2(2) resolve flags — <linux/openat2.h>
 export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_BENEATH = 0x08;
+/** Resolve the path as if the directory fd were "/": "..", absolute paths and symlinks cannot leave it. */
+export const RESOLVE_IN_ROOT = 0x10;
+
+// Unix sockets and passing file descriptors — <sys/socket.h>
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_CLOEXEC = O_CLOEXEC;
+export const SOL_SOCKET = 1;
+/** A control message carrying file descriptors. */
+export const SCM_RIGHTS = 1;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+/** Received descriptors arrive close-on-exec, so no child inherits them by accident. */
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+
+// Terminal ioctls — <asm-generic/ioctls.h>. (powerpc, mips, sparc and alpha
+// number them differently; cellblock runs on x86-64 and arm64.)
+export const TCGETS = 0x5401;
+/** Set the terminal's modes once what was written to it has gone out. */
+export const TCSETSW = 0x5403;
+export const TIOCSCTTY = 0x540e;
+export const TIOCGWINSZ = 0x5413;
+export const TIOCSWINSZ = 0x5414;
+/** _IOW('T', 0x31, int): lock (1) or unlock (0) a new pty's other side. */
+export const TIOCSPTLCK = 0x40045431;
+/** _IO('T', 0x41): open the other side of this pty master (Linux 4.13). */
+export const TIOCGPTPEER = 0x5441;
+/** termios c_oflag: process output (e.g. ONLCR, "\n" → "\r\n"). */
+export const OPOST = 0x1;
+
+// "Relative to the current directory", for the *at() calls.
+export const AT_FDCWD = -100;
 
 // Signals — <signal.h>
 export const SIGKILL = 9;

@@ -1,11 +1,13 @@
 // Typed wrappers for the file operations Node's fs module lacks: creating
-// special files, reading or writing extended attributes, and opening paths
-// relative to a directory fd. Each one acts on PATH itself and never follows
-// a symlink in its last component (the "l" in lsetxattr), which is what code
-// handling untrusted file trees needs.
+// special files, reading or writing extended attributes, opening paths
+// relative to a directory fd, and opening a file inside a root we do not
+// trust. Each one acts on PATH itself and never follows a symlink out of
+// where it belongs (the "l" in lsetxattr), which is what code handling
+// untrusted archives and root filesystems needs.
+import { closeSync } from 'node:fs';
 import { check, SyscallError } from './errors.js';
 import { errnoName, lastErrno, libc } from './libc.js';
-import { SYS } from './constants.js';
+import { AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_PATH, RESOLVE_IN_ROOT, SYS } from './constants.js';
 
 /**
  * mknod PATH p (MODE = S_IFIFO | permissions), or mknod PATH c 0 0 for an
@@ -70,4 +72,23 @@ export function openat2(dirfd: number, path: string, flags: number, resolve: num
 /** mkdir NAME, inside the directory DIRFD (which may be an O_PATH fd). */
 export function mkdirat(dirfd: number, path: string, mode: number, name = path): void {
   check(libc.mkdirat(dirfd, path, mode), 'mkdirat', name);
+}
+
+/**
+ * Open PATH as if ROOT were "/": absolute symlinks, ".." and absolute paths
+ * all stay inside ROOT, as they would for a process whose root it is.
+ * openat2(2) with RESOLVE_IN_ROOT (Linux 5.6); the kernel does the walk, so
+ * no symlink swapped in half-way can lead it out.
+ *
+ * This is how the host reads a running container's files safely through
+ * /proc/PID/root: a plain open("/proc/PID/root/etc/passwd") would follow a
+ * container's symlink /etc/passwd → /etc/shadow to the HOST's /etc.
+ */
+export function openInRoot(root: string, path: string, flags: number): number {
+  const rootFd = openat2(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  try {
+    return openat2(rootFd, path, flags | O_CLOEXEC, RESOLVE_IN_ROOT, 0, `${root}, ${path}`);
+  } finally {
+    closeSync(rootFd);
+  }
 }

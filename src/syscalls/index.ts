@@ -5,5 +5,7 @@ export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
 export { sethostname, chdir, chroot, setresuid, setresgid, setgroups, setParentDeathSignal, execve } from './process.js';
 export { makeInheritableBlocking, moveFd, closeOnExecFrom, pipe } from './fd.js';
 export { resetSignals } from './signals.js';
-export { mknod, lsetxattr, lgetxattr, llistxattr, openat2, mkdirat } from './files.js';
+export { mknod, lsetxattr, lgetxattr, llistxattr, openat2, mkdirat, openInRoot } from './files.js';
 export { tryLock, waitLock, waitLockSync } from './lock.js';
+export { socketPair, sendFd, receiveFd } from './socket.js';
+export { openPty, setsid, setControllingTerminal, setWindowSize, getWindowSize, disableOutputProcessing, type Pty, type WindowSize } from './tty.js';

@@ -8,6 +8,19 @@ import koffi from 'koffi';
 
 const lib = koffi.load('libc.so.6');
 
+// sendmsg(2)/recvmsg(2) take their message as a struct. Buffers given for the
+// pointer fields are used in place, so the kernel writes straight into them.
+const iovec = koffi.struct('iovec', { iov_base: 'void *', iov_len: 'size_t' });
+koffi.struct('msghdr', {
+  msg_name: 'void *',
+  msg_namelen: 'uint32_t',
+  msg_iov: koffi.pointer(iovec),
+  msg_iovlen: 'size_t',
+  msg_control: 'void *',
+  msg_controllen: 'size_t',
+  msg_flags: 'int',
+});
+
 export const libc = {
   mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   umount2: lib.func('int umount2(const char *target, int flags)'),
@@ -33,6 +46,13 @@ export const libc = {
   llistxattr: lib.func('long llistxattr(const char *path, _Out_ void *list, size_t size)'),
   // Walking a root filesystem one directory fd at a time (src/init/paths.ts).
   mkdirat: lib.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+  // Terminals and file descriptor passing (chapter 9).
+  open: lib.func('int open(const char *path, int flags, ...)'),
+  ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+  setsid: lib.func('int setsid(void)'),
+  socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
+  sendmsg: lib.func('long sendmsg(int socket, const msghdr *message, int flags)'),
+  recvmsg: lib.func('long recvmsg(int socket, msghdr *message, int flags)'),
   // Calls glibc does not wrap go through syscall(2) with their number (see constants.ts).
   syscall: lib.func('long syscall(long number, ...)'),
 };

@@ -96,6 +96,15 @@ export function formatMap(map: readonly IdRange[]): string {
   return map.map((r) => `${r.inside} ${r.outside} ${r.count}`).join('\n') + '\n';
 }
 
+/** The text of /proc/PID/uid_map or gid_map back into ranges (the kernel pads the columns with spaces). */
+export function parseMap(text: string): IdRange[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter((fields) => fields.length === 3 && fields.every(Number.isSafeInteger))
+    .map(([inside, outside, count]) => ({ inside, outside, count }));
+}
+
 const run = promisify(execFile);
 
 function writeProcFile(path: string, text: string): void {
