@@ -5,7 +5,7 @@ import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { findRecord, isAlive } from '../runtime/records.js';
 import { RunError } from '../runtime/run.js';
 import { FRAME, encodeFrame, frameJson, type Frame } from '../supervisor/frames.js';
-import { connectSupervisor, endOf, type ContainerEnd, type SupervisorLine } from '../supervisor/client.js';
+import { connectSupervisor, detach, endOf, type ContainerEnd, type SupervisorLine } from '../supervisor/client.js';
 
 /** Signals a terminal or a process manager sends to stop a foreground program: they go to the container. */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -13,23 +13,73 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
 export interface RelayOptions {
   /** Send our stdin to the container. */
   stdin: boolean;
+  /** The container has a terminal: ours goes raw, and its size follows ours. */
+  tty?: boolean;
+  /** With a terminal: the keys that detach (parseDetachKeys). */
+  detachKeys?: Buffer;
   /** The supervisor says the command runs (its host pid). */
   onStarted?(pid: number): void;
 }
 
+/** How a relay ended: the container's end, or the user detached (the container runs on). */
+export type RelayEnd = ContainerEnd & { detached?: boolean };
+
 /** Relay LINE until the container ends (or the supervisor goes away). */
-export async function relay(line: SupervisorLine, options: RelayOptions): Promise<ContainerEnd> {
-  const send = (type: Parameters<typeof encodeFrame>[0], payload?: Buffer | string) => line.connection.write(encodeFrame(type, payload));
+export async function relay(line: SupervisorLine, options: RelayOptions): Promise<RelayEnd> {
+  return options.tty ? relayTerminal(line, options) : relayStreams(line, options);
+}
+
+const sender = (line: SupervisorLine) => (type: Parameters<typeof encodeFrame>[0], payload?: Buffer | string | object) => line.connection.write(encodeFrame(type, payload));
+
+const onStartedFrame = (options: RelayOptions) => (frame: Frame) => {
+  if (frame.type === FRAME.started) options.onStarted?.(frameJson<{ pid: number }>(frame).pid);
+};
+
+/**
+ * With a terminal, keystrokes travel raw (^C is a byte, turned into SIGINT
+ * by the container's own terminal, for its own foreground process group),
+ * so no signal is relayed; ctrl-p ctrl-q detaches.
+ */
+async function relayTerminal(line: SupervisorLine, options: RelayOptions): Promise<RelayEnd> {
+  const send = sender(line);
+  const { openTerminal } = await import('./terminal.js');
+  let detached = false;
+  const terminal = openTerminal({
+    input: options.stdin ? (bytes) => send(FRAME.stdin, bytes) : undefined,
+    onResize: (size) => send(FRAME.resize, size),
+    onDetach: () => {
+      detached = true;
+      detach(line);
+    },
+    detachKeys: options.detachKeys,
+  });
+  try {
+    const size = terminal.size();
+    if (size) send(FRAME.resize, size); // the terminal may have been made at another size (run -d -t, then attach)
+    const started = onStartedFrame(options);
+    const end = await endOf(line, (frame: Frame) => {
+      if (frame.type === FRAME.stdout || frame.type === FRAME.stderr) terminal.output(frame.payload);
+      else started(frame);
+    });
+    return detached ? { detached } : end;
+  } finally {
+    terminal.restore();
+  }
+}
+
+async function relayStreams(line: SupervisorLine, options: RelayOptions): Promise<RelayEnd> {
+  const send = sender(line);
   const forward = (signal: NodeJS.Signals) => send(FRAME.signal, signal);
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   const onInput = (chunk: Buffer) => send(FRAME.stdin, chunk);
   const onInputEnd = () => send(FRAME.stdinEnd);
   if (options.stdin) process.stdin.on('data', onInput).once('end', onInputEnd);
   try {
+    const started = onStartedFrame(options);
     return await endOf(line, (frame: Frame) => {
       if (frame.type === FRAME.stdout) process.stdout.write(frame.payload);
       else if (frame.type === FRAME.stderr) process.stderr.write(frame.payload);
-      else if (frame.type === FRAME.started) options.onStarted?.(frameJson<{ pid: number }>(frame).pid);
+      else started(frame);
     });
   } finally {
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
@@ -40,16 +90,25 @@ export async function relay(line: SupervisorLine, options: RelayOptions): Promis
   }
 }
 
-/** The exit status for how a container ended; throws the one line to print when it failed. */
-export function statusOf(end: ContainerEnd, reference: string): number {
+/** The exit status for how a container ended (0 when the user detached); throws the one line to print when it failed. */
+export function statusOf(end: RelayEnd, reference: string): number {
+  if (end.detached) return 0;
   if (end.error) throw new RunError(end.error, end.status ?? EXIT_RUNTIME_FAILED);
   if (end.status === undefined) throw new RunError(`${reference}: the supervisor went away before the container ended (killed?); see cellblock ps -a`, EXIT_RUNTIME_FAILED);
   return end.status;
 }
 
-export async function attach(reference: string, options: { stdin: boolean }): Promise<number> {
+export async function attach(reference: string, options: { stdin: boolean; detachKeys?: string }): Promise<number> {
+  const detachKeys = await detachKeysOption(options.detachKeys);
   const record = findRecord(reference);
   const line = isAlive(record) ? await connectSupervisor(record, { stdin: options.stdin, output: true }) : undefined;
   if (!line) throw new Error(`cannot attach to container ${reference}: it is not running`);
-  return statusOf(await relay(line, { stdin: options.stdin && record.openStdin }), reference);
+  return statusOf(await relay(line, { stdin: options.stdin && record.openStdin, tty: record.spec.tty !== undefined, detachKeys }), reference);
+}
+
+/** --detach-keys, checked (terminal.ts is loaded only when it is given). */
+export async function detachKeysOption(value: string | undefined): Promise<Buffer | undefined> {
+  if (value === undefined) return undefined;
+  const { parseDetachKeys } = await import('./terminal.js');
+  return parseDetachKeys(value);
 }

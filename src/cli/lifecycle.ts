@@ -80,7 +80,8 @@ async function startContainer(record: ContainerRecord, attach: boolean, stdin: b
   createStorage(record);
   supervisor.start({ id: record.id, attach, foreground: false });
   if (attach) {
-    const end = await relay(supervisor, { stdin: stdin && record.openStdin });
+    const end = await relay(supervisor, { stdin: stdin && record.openStdin, tty: record.spec.tty !== undefined });
+    if (end.detached) supervisor.process.unref();
     return statusOf(end, record.name);
   }
   const failed = await startOf(supervisor);

@@ -47,6 +47,8 @@ program
   .option('--rm', 'remove the container when it exits')
   .option('-d, --detach', 'run in the background and print the container id')
   .option('-i, --interactive', 'keep stdin open (run -d -i: for whoever attaches later)')
+  .option('-t, --tty', 'give the container a terminal (its own, in its devpts)')
+  .option('--detach-keys <keys>', 'keys that detach from a terminal (default ctrl-p,ctrl-q; "" for none)')
   .option('--name <name>', 'assign a name to the container')
   .option('-e, --env <KEY=VALUE>', 'set an environment variable (KEY alone copies it from here)', collect, [])
   .option('--env-file <file>', 'read environment variables from a file', collect, [])
@@ -68,7 +70,7 @@ program
     // until "start": launch them first, so that their Node processes boot
     // while we load the rest and check the input (ARCHITECTURE.md, step 1).
     const { launchSupervisor } = await import('../supervisor/client.js');
-    const supervisor = launchSupervisor({ stdin: !options.detach || (options.interactive ?? false), tty: false });
+    const supervisor = launchSupervisor({ stdin: (!options.detach && !options.tty) || (options.interactive ?? false), tty: options.tty ?? false });
     const { run } = await import('./run.js');
     process.exitCode = await run(command, options, supervisor);
   });
@@ -315,6 +317,7 @@ program
   .description("connect to a running container's output (and stdin, if it keeps one open)")
   .argument('<container>', 'name or id')
   .option('--no-stdin', 'do not send our stdin')
+  .option('--detach-keys <keys>', 'keys that detach from a terminal (default ctrl-p,ctrl-q; "" for none)')
   .action(async (container: string, options) => {
     const { attach } = await import('./attach.js');
     process.exitCode = await attach(container, options);

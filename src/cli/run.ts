@@ -14,7 +14,7 @@ import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
 import { createVolumes, planMounts } from '../runtime/volumes.js';
 import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
 import { detach, startOf, type LaunchedSupervisor } from '../supervisor/client.js';
-import { relay, statusOf } from './attach.js';
+import { detachKeysOption, relay, statusOf } from './attach.js';
 
 export interface RunOptions {
   rootfs?: string;
@@ -22,6 +22,8 @@ export interface RunOptions {
   name?: string;
   detach?: boolean;
   interactive?: boolean;
+  tty?: boolean;
+  detachKeys?: string;
   env: string[];
   envFile: string[];
   workdir?: string;
@@ -47,7 +49,9 @@ export interface RunOptions {
  */
 export async function run(positionals: string[], options: RunOptions, supervisor: LaunchedSupervisor): Promise<number> {
   let record: ContainerRecord;
+  let detachKeys: Buffer | undefined;
   try {
+    detachKeys = await detachKeysOption(options.detachKeys);
     const { spec, idMap, name, source, entrypoint } = await prepare(positionals, options);
     record = createRecord(
       {
@@ -73,7 +77,12 @@ export async function run(positionals: string[], options: RunOptions, supervisor
     return 0;
   }
   supervisor.start({ id: record.id, attach: true, foreground: true });
-  const end = await relay(supervisor, { stdin: true });
+  // Without a terminal, stdin is always passed (`echo hi | cellblock run … cat`); with one, only with -i, as docker does.
+  const end = await relay(supervisor, { stdin: !options.tty || (options.interactive ?? false), tty: options.tty, detachKeys });
+  if (end.detached) {
+    supervisor.process.unref();
+    return 0;
+  }
   await supervisor.exited; // so that nothing of this container outlives the command that ran it
   return statusOf(end, shortId(record.id));
 }
@@ -126,6 +135,8 @@ async function prepare(positionals: string[], options: RunOptions) {
     user,
     init,
     stopSignal: source.config.StopSignal,
+    // -t: the terminal starts at the size of ours (attach and resizes follow it later).
+    tty: options.tty ? { rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 } : undefined,
     mounts,
   };
   return { spec, idMap, name, source, entrypoint: resolved.entrypoint };

@@ -11,16 +11,26 @@
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { pipe } from '../syscalls/fd.js';
+import { socketPair } from '../syscalls/socket.js';
 import { spawnInit, type InitStdio } from '../userns/spawn.js';
+import type { SupervisorFds } from './stdio.js';
 
 const mode = JSON.parse(process.argv[2] ?? '{}') as { stdin?: boolean; tty?: boolean };
 
-// Real pipes for stdio, not sockets (see pipe()). The child's ends are
-// closed here once it has them, so each pipe's EOF comes when the container ends.
-const ours: { stdin?: number; stdout?: number; stderr?: number } = {};
+// Without a terminal: real pipes for stdio, not sockets (see pipe()). The
+// child's ends are closed here once it has them, so each pipe's EOF comes
+// when the container ends.
+const ours: SupervisorFds = {};
 const theirs: number[] = [];
 let stdio: InitStdio;
-{
+if (mode.tty) {
+  // The terminal is opened by the init, inside the container; what we get
+  // is its master side, through this socket (src/init/console.ts).
+  const [console, theirConsole] = socketPair();
+  stdio = { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', console: theirConsole };
+  theirs.push(theirConsole);
+  ours.console = console;
+} else {
   const [stdoutRead, stdoutWrite] = pipe();
   const [stderrRead, stderrWrite] = pipe();
   const stdinPipe = mode.stdin ? pipe() : undefined;
@@ -33,4 +43,4 @@ for (const fd of theirs) closeSync(fd);
 
 const control = new Socket({ fd: 3, readable: true, writable: true });
 const { supervise } = await import('./supervise.js');
-await supervise(init, control, { tty: mode.tty ?? false, fds: ours });
+await supervise(init, control, ours);

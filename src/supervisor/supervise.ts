@@ -1,6 +1,6 @@
 // What the supervisor does once its init is spawned (see main.ts): learn which
 // container to run, run it, and stay with it to the end.
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { logPath } from '../runtime/log-file.js';
@@ -11,13 +11,7 @@ import type { SpawnedInit } from '../userns/spawn.js';
 import { Clients } from './clients.js';
 import { FRAME, FrameDecoder, frameJson, nextFrame } from './frames.js';
 import { LogWriter } from './log-writer.js';
-
-/** Our ends of the container's stdio pipes (main.ts made them). */
-export interface SupervisorFds {
-  stdin?: number;
-  stdout?: number;
-  stderr?: number;
-}
+import { containerStdio, type SupervisorFds } from './stdio.js';
 
 /** The first frame from the CLI that started us: which container, and how it stays attached. */
 export interface StartRequest {
@@ -28,7 +22,7 @@ export interface StartRequest {
   foreground: boolean;
 }
 
-export async function supervise(init: SpawnedInit, control: Socket, { fds }: { tty: boolean; fds: SupervisorFds }): Promise<never> {
+export async function supervise(init: SpawnedInit, control: Socket, fds: SupervisorFds): Promise<never> {
   control.on('error', () => {});
   const controlFrames = control.pipe(new FrameDecoder());
   const first = await nextFrame(controlFrames);
@@ -42,13 +36,21 @@ export async function supervise(init: SpawnedInit, control: Socket, { fds }: { t
   updateRecord(record.id, { supervisorPid: process.pid, error: undefined });
   const log = new LogWriter(logPath(record.storage));
 
-  const stdin = fds.stdin === undefined ? undefined : new Socket({ fd: fds.stdin, readable: false, writable: true });
-  stdin?.on('error', () => {}); // EPIPE: the container closed its stdin; what was not read is lost, as with any pipe
+  // Output is read only once the record says "running": whoever sees a line
+  // of it (a client, the log) can count on ps and exec seeing the container.
+  const stdio = containerStdio(
+    fds,
+    (stream, chunk) => {
+      log.write(stream, chunk);
+      clients.output(stream === 'stdout' ? FRAME.stdout : FRAME.stderr, chunk);
+    },
+    (stream) => log.flush(stream),
+  );
 
   const clients: Clients = new Clients({
-    onStdin: (data) => stdin?.write(data),
-    onStdinEnd: () => stdin?.end(),
-    onResize: () => {},
+    onStdin: (data) => stdio.write(data),
+    onStdinEnd: () => stdio.endInput(),
+    onResize: (size) => stdio.resize(size),
     onSignal: (signal) => {
       if (signal in constants.signals) running.kill(signal);
     },
@@ -56,24 +58,16 @@ export async function supervise(init: SpawnedInit, control: Socket, { fds }: { t
   });
   await clients.listen(attachSocketPath(record.id));
 
-  // Output is read only once the record says "running": whoever sees a line
-  // of it (a client, the log) can count on ps and exec seeing the container.
-  const outputs = [
-    relayOutput(fds.stdout, (chunk) => { log.write('stdout', chunk); clients.output(FRAME.stdout, chunk); }, () => log.flush('stdout')),
-    relayOutput(fds.stderr, (chunk) => { log.write('stderr', chunk); clients.output(FRAME.stderr, chunk); }, () => log.flush('stderr')),
-  ];
-
   const running = startContainer(init, record.spec, planIdMap(record.userns), {
     onExec: (pid) => {
       const startedAt = new Date().toISOString();
       updateRecord(record.id, { status: 'running', pid, pidStartTime: processStartTime(pid), startedAt, exitCode: undefined, finishedAt: undefined });
       clients.broadcast(FRAME.started, { pid });
-      for (const output of outputs) output.resume();
+      stdio.resume();
     },
     onDiagnostics: (text) => clients.output(FRAME.stderr, Buffer.from(text)),
   });
   clients.add(control, controlFrames, { output: request.attach, stdin: request.attach, foreground: request.foreground });
-
 
   let status: number;
   let error: string | undefined;
@@ -85,10 +79,10 @@ export async function supervise(init: SpawnedInit, control: Socket, { fds }: { t
   }
   // pid 1's exit ended every process in its namespace, so the pipes' last
   // writers are gone: the output ends, with nothing left unread.
-  for (const output of outputs) output.resume(); // (if the command never ran, nobody resumed them)
-  await Promise.all(outputs.map((output) => output.ended));
+  stdio.resume(); // (if the command never ran, nobody resumed it)
+  await stdio.ended;
   log.close();
-  stdin?.destroy();
+  stdio.close();
   updateRecord(record.id, {
     status: 'exited', exitCode: status, error, finishedAt: new Date().toISOString(),
     pid: undefined, pidStartTime: undefined, supervisorPid: undefined,
@@ -105,23 +99,4 @@ export async function supervise(init: SpawnedInit, control: Socket, { fds }: { t
   }
   await clients.close(FRAME.exit, { status, error });
   process.exit(0);
-}
-
-interface OutputRelay {
-  resume(): void;
-  /** Settles when the pipe has reached its end. */
-  ended: Promise<void>;
-}
-
-/** Read FD (a pipe from the container), once resumed, until its end, handing each chunk to ONDATA. */
-function relayOutput(fd: number | undefined, onData: (chunk: Buffer) => void, onEnd: () => void): OutputRelay {
-  if (fd === undefined) return { resume: () => {}, ended: Promise.resolve() };
-  const stream = new Socket({ fd, readable: true, writable: false });
-  stream.pause();
-  stream.on('data', onData).on('error', () => {});
-  const ended = new Promise<void>((resolve) => stream.once('close', () => {
-    onEnd();
-    resolve();
-  }));
-  return { resume: () => stream.resume(), ended };
 }
