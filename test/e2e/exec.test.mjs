@@ -135,8 +135,8 @@ test('SIGTERM to cellblock exec reaches the command, which may trap it', async (
   child.stdin.end();
   await waitForLine(child.stdout, /^ready$/);
   child.kill('SIGTERM');
-  const [code] = await once(child, 'exit');
-  assert.equal(code, 42);
+  const [code, signal] = await once(child, 'exit');
+  assert.deepEqual({ code, signal }, { code: 42, signal: null });
 });
 
 /**
