@@ -91,6 +91,9 @@ function readlinkUnder(root: string): (inside: string) => string | undefined {
 const STEP = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
 
 /**
+ * (Not the syscalls' openInRoot, which the kernel resolves in one call with
+ * RESOLVE_IN_ROOT: a mount point may have to be created on the way.)
+ *
  * An O_PATH fd for INSIDE, a path in the container whose root is ROOT,
  * following symlinks without ever leaving ROOT; PATH is where it led. A
  * missing path is created when CREATE says as what (directories on the
@@ -104,7 +107,7 @@ const STEP = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
  * and `/proc/self/fd/N` names it for mount(2) without any path that could
  * be changed in between (runc mounts the same way).
  */
-export function openInRoot(root: string, inside: string, create?: MountpointKind): { fd: number; path: string } | undefined {
+export function openBeneath(root: string, inside: string, create?: MountpointKind): { fd: number; path: string } | undefined {
   const path = secureJoin(inside, readlinkUnder(root));
   const parts = path.split('/').filter(Boolean);
   let fd = openat2(AT_FDCWD, root, O_PATH | constants.O_DIRECTORY | O_CLOEXEC, 0);

@@ -11,7 +11,7 @@ import type { MountSpec, TmpfsFlag } from '../runtime/spec.js';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, SyscallError, makeReadOnly, mount, waitLockSync } from '../syscalls/index.js';
 import { copyTree } from './copy-up.js';
 import { InitError } from './errors.js';
-import { openInRoot } from './paths.js';
+import { openBeneath } from './paths.js';
 import type { InitStep } from './pipeline.js';
 
 export const copyUpVolumes: InitStep = {
@@ -29,7 +29,7 @@ export const copyUpVolumes: InitStep = {
         waitLockSync(lock, dirname(volume.source));
         // Only an empty volume: once it holds anything, its data is its own.
         if (readdirSync(volume.source).length > 0) continue;
-        const found = openInRoot(root, volume.target);
+        const found = openBeneath(root, volume.target);
         if (!found) continue; // the image has nothing there
         try {
           // A file there is the mount step's to report.
@@ -61,12 +61,12 @@ const TMPFS_FLAGS: Record<TmpfsFlag, number> = { noexec: MS_NOEXEC, nosuid: MS_N
 
 function mountOne(root: string, entry: MountSpec): void {
   const kind = entry.type === 'bind' && entry.file ? 'file' : 'dir';
-  const place = openInRoot(root, entry.target, kind)!;
+  const place = openBeneath(root, entry.target, kind)!;
   try {
     if (fstatSync(place.fd).isDirectory() !== (kind === 'dir')) {
       throw new InitError(`${entry.target}: cannot mount a ${kind === 'dir' ? 'directory' : 'file'} on a ${kind === 'dir' ? 'file' : 'directory'} of the image`);
     }
-    // The place openInRoot found and holds: no path is looked up again.
+    // The place openBeneath found and holds: no path is looked up again.
     const at = `/proc/self/fd/${place.fd}`;
     if (entry.type === 'tmpfs') {
       // Shell: mount -t tmpfs -o nosuid,nodev,noexec,size=64m,mode=1777 tmpfs ROOT/TARGET
@@ -82,7 +82,7 @@ function mountOne(root: string, entry: MountSpec): void {
       // mount. The fd we hold is the directory under it; opening the path
       // again crosses into the mount.
       // Shell: mount -o remount,bind,ro ROOT/TARGET (for every mount below it too)
-      const top = openInRoot(root, entry.target)!;
+      const top = openBeneath(root, entry.target)!;
       try {
         named(entry.target, () => makeReadOnly(`/proc/self/fd/${top.fd}`, true));
       } finally {

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkBindSource, orderMounts, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../dist/runtime/mounts.js';
-import { openInRoot, secureJoin } from '../../dist/init/paths.js';
+import { openBeneath, secureJoin } from '../../dist/init/paths.js';
 import { copyTree } from '../../dist/init/copy-up.js';
 import { lgetxattr, lsetxattr, mknod, S_IFIFO } from '../../dist/syscalls/index.js';
 
@@ -122,7 +122,7 @@ test('secureJoin: symlinks resolved as if the root were "/", never above it', ()
   assert.throws(() => secureJoin('/loop/x', readlink), /too many levels of symbolic links/);
 });
 
-test('openInRoot: creates the mount point inside the root, through symlinks that point outside', (t) => {
+test('openBeneath: creates the mount point inside the root, through symlinks that point outside', (t) => {
   const outside = tempDir(t);
   const root = tempDir(t);
   mkdirSync(join(root, 'etc'));
@@ -131,7 +131,7 @@ test('openInRoot: creates the mount point inside the root, through symlinks that
   symlinkSync('etc', join(root, 'relative'));
   writeFileSync(join(root, 'file'), '');
   const open = (path, kind) => {
-    const found = openInRoot(root, path, kind);
+    const found = openBeneath(root, path, kind);
     if (found) closeSync(found.fd);
     return found?.path;
   };
