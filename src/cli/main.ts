@@ -36,6 +36,15 @@ const program = new Command('cellblock')
     outputError: (text, write) => write(`cellblock: ${text.replace(/^error: /, '').trim().split('\n')[0]}\n`),
   });
 
+// docker spells most container verbs both ways: `docker stop` and `docker container stop`.
+const container = program.command('container').description('manage containers');
+
+/** A verb that is also `container VERB`: defined once, registered under both. */
+function containerVerb(name: string, define: (command: Command) => Command): void {
+  define(program.command(name));
+  define(container.command(name));
+}
+
 program
   .command('run')
   .description('run a command in a new container')
@@ -172,8 +181,7 @@ program
     await save(names, options);
   });
 
-program
-  .command('commit')
+containerVerb('commit', (command) => command
   .description("create a new image from a container's changes")
   .argument('<container>', 'name or id (a unique prefix is enough)')
   .argument('[repository[:tag]]', 'name of the new image (without one, it is known by its id)')
@@ -183,10 +191,9 @@ program
   .action(async (container: string, name: string | undefined, options) => {
     const { commit } = await import('./commit.js');
     await commit(container, name, options);
-  });
+  }));
 
-program
-  .command('cp')
+containerVerb('cp', (command) => command
   .description('copy files between a container and the host')
   .usage('[options] CONTAINER:SRC_PATH DEST_PATH|-   or   cp [options] SRC_PATH|- CONTAINER:DEST_PATH')
   .argument('<source>', 'CONTAINER:PATH, a host path, or - (a tar on stdin)')
@@ -196,7 +203,7 @@ program
   .action(async (source: string, destination: string, options) => {
     const { cp } = await import('./cp.js');
     await cp(source, destination, options);
-  });
+  }));
 
 const image = program.command('image').description('manage images');
 inspectCommand(image.command('inspect'), 'image');
@@ -268,7 +275,6 @@ topCommand(program.command('top'));
 renameCommand(program.command('rename'));
 
 // docker's management-command spellings of the same verbs.
-const container = program.command('container').description('manage containers');
 psCommand(container.command('ls').aliases(['ps', 'list']));
 inspectCommand(container.command('inspect'), 'container');
 topCommand(container.command('top'));
@@ -282,8 +288,7 @@ container
     process.exitCode = await prune(options);
   });
 
-program
-  .command('rm')
+containerVerb('rm', (command) => command
   .description('remove containers')
   .argument('<container...>', 'names or ids (a unique prefix is enough)')
   .option('-f, --force', 'kill a running container first')
@@ -291,15 +296,14 @@ program
   .action(async (containers: string[], options) => {
     const { rm } = await import('./lifecycle.js');
     process.exitCode = await rm(containers, options);
-  });
+  }));
 
 const seconds = (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('give a whole number of seconds');
   return Number(value);
 };
 
-program
-  .command('logs')
+containerVerb('logs', (command) => command
   .description("show a container's output")
   .argument('<container>', 'name or id')
   .option('-f, --follow', 'keep printing new output until the container ends')
@@ -310,10 +314,9 @@ program
   .action(async (container: string, options) => {
     const { logs } = await import('./logs.js');
     await logs(container, options);
-  });
+  }));
 
-program
-  .command('attach')
+containerVerb('attach', (command) => command
   .description("connect to a running container's output (and stdin, if it keeps one open)")
   .argument('<container>', 'name or id')
   .option('--no-stdin', 'do not send our stdin')
@@ -321,10 +324,9 @@ program
   .action(async (container: string, options) => {
     const { attach } = await import('./attach.js');
     process.exitCode = await attach(container, options);
-  });
+  }));
 
-program
-  .command('start')
+containerVerb('start', (command) => command
   .description('start stopped containers again (their files are as they left them)')
   .argument('<container...>', 'names or ids')
   .option('-a, --attach', 'relay its output and wait for it to end')
@@ -332,10 +334,9 @@ program
   .action(async (containers: string[], options) => {
     const { start } = await import('./lifecycle.js');
     process.exitCode = await start(containers, options);
-  });
+  }));
 
-program
-  .command('stop')
+containerVerb('stop', (command) => command
   .description('stop running containers: the stop signal (SIGTERM), then SIGKILL after a grace period')
   .argument('<container...>', 'names or ids')
   .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', seconds, 10)
@@ -343,36 +344,33 @@ program
   .action(async (containers: string[], options) => {
     const { stop } = await import('./lifecycle.js');
     process.exitCode = await stop(containers, options);
-  });
+  }));
 
-program
-  .command('restart')
+containerVerb('restart', (command) => command
   .description('stop, then start containers')
   .argument('<container...>', 'names or ids')
   .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', seconds, 10)
   .action(async (containers: string[], options) => {
     const { restart } = await import('./lifecycle.js');
     process.exitCode = await restart(containers, options);
-  });
+  }));
 
-program
-  .command('kill')
+containerVerb('kill', (command) => command
   .description('send a signal to running containers')
   .argument('<container...>', 'names or ids')
   .option('-s, --signal <signal>', 'the signal', 'SIGKILL')
   .action(async (containers: string[], options) => {
     const { kill } = await import('./lifecycle.js');
     process.exitCode = await kill(containers, options);
-  });
+  }));
 
-program
-  .command('wait')
+containerVerb('wait', (command) => command
   .description('wait for containers to end, and print their exit statuses')
   .argument('<container...>', 'names or ids')
   .action(async (containers: string[]) => {
     const { wait } = await import('./lifecycle.js');
     process.exitCode = await wait(containers);
-  });
+  }));
 
 const volume = program.command('volume').description('manage named volumes');
 volume
@@ -419,8 +417,7 @@ volume
     await volumePrune(options);
   });
 
-program
-  .command('exec')
+containerVerb('exec', (command) => command
   .description('run a command in a running container')
   .usage('[options] CONTAINER COMMAND [ARG...]')
   .argument('<container>', 'name or id (a unique prefix is enough)')
@@ -437,7 +434,7 @@ program
   .action(async (container: string, command: string[], options) => {
     const { exec } = await import('./exec.js');
     process.exitCode = await exec(container, command, options);
-  });
+  }));
 
 try {
   // Bare `cellblock` shows the help, as bare `docker` does (commander would call it an error).

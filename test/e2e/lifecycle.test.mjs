@@ -186,7 +186,7 @@ test('start reuses the writable layer; start -a relays and returns the status; r
   assert.equal((await cellblock('start', 'again')).stdout, 'again\n');
   assert.equal((await cellblock('wait', 'again')).stdout, '4\n');
   assert.equal((await cellblock('restart', 'again')).code, 0);
-  assert.equal((await cellblock('wait', 'again')).stdout, '4\n');
+  assert.equal((await cellblock('container', 'wait', 'again')).stdout, '4\n', 'docker\'s other spelling');
   assert.equal((await cellblock('logs', 'again')).stdout, 'run\nrun\nrun\nrun\nrun\nrun\nrun\nrun\nrun\nrun\n');
   assert.equal((await cellblock('rm', 'again')).code, 0);
 
