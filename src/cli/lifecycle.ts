@@ -76,7 +76,8 @@ export function kill(references: string[], options: { signal: string }): Promise
  * With ATTACH, relay its stdio until it ends and return its status.
  */
 async function startContainer(record: ContainerRecord, attach: boolean, stdin: boolean): Promise<number | undefined> {
-  const supervisor = launchSupervisor({ stdin: record.openStdin, tty: record.spec.tty !== undefined });
+  const supervisor = launchSupervisor();
+  supervisor.configure({ stdin: record.openStdin, tty: record.spec.tty !== undefined });
   createStorage(record);
   supervisor.start({ id: record.id, attach, foreground: false });
   if (attach) {

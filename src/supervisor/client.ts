@@ -15,23 +15,32 @@ export interface SupervisorLine {
   frames: FrameDecoder;
 }
 
+/** How the container's stdio is wired: what the supervisor needs before it can spawn the init. */
+export interface StdioMode {
+  stdin: boolean;
+  tty: boolean;
+}
+
 export interface LaunchedSupervisor extends SupervisorLine {
   process: ChildProcess;
   /** Settles when the supervisor process has exited. */
   exited: Promise<void>;
+  /** The first thing to tell it: then it spawns the container's init. */
+  configure(mode: StdioMode): void;
+  /** The second: which container that is. */
   start(request: StartRequest): void;
   /** No container after all (bad input): the supervisor takes its init down and exits. */
   abort(): Promise<void>;
 }
 
 /**
- * Start a supervisor for a container whose stdio is wired as MODE. It
- * starts the container's init at once and waits for start() to say which
- * container that is. `detached`: a session of its own, so a terminal's
- * hang-up or Ctrl-C never reaches it — only what a client relays does.
+ * Start a supervisor. It boots, waits for configure() and spawns the
+ * container's init, then waits for start() to say which container that is.
+ * `detached`: a session of its own, so a terminal's hang-up or Ctrl-C never
+ * reaches it — only what a client relays does.
  */
-export function launchSupervisor(mode: { stdin: boolean; tty: boolean }): LaunchedSupervisor {
-  const child = spawn(process.execPath, [SUPERVISOR, JSON.stringify(mode)], {
+export function launchSupervisor(): LaunchedSupervisor {
+  const child = spawn(process.execPath, [SUPERVISOR], {
     detached: true,
     // Not even stderr is shared: a supervisor holding our stdout or stderr
     // would keep a `run -d`'s caller waiting for end-of-file until the container ends.
@@ -49,12 +58,27 @@ export function launchSupervisor(mode: { stdin: boolean; tty: boolean }): Launch
     connection,
     frames: connection.pipe(new FrameDecoder()),
     exited,
+    configure: (mode) => connection.write(encodeFrame(FRAME.mode, mode)),
     start: (request) => connection.write(encodeFrame(FRAME.start, request)),
     abort: async () => {
       connection.end();
       await exited;
     },
   };
+}
+
+let early: LaunchedSupervisor | undefined;
+
+/** main.ts, for `run`: launch the supervisor before the rest of the CLI is loaded. */
+export function launchEarlySupervisor(): void {
+  early = launchSupervisor();
+}
+
+/** The supervisor main.ts launched, if any, now the caller's (to use, or to abort). */
+export function takeEarlySupervisor(): LaunchedSupervisor | undefined {
+  const taken = early;
+  early = undefined;
+  return taken;
 }
 
 /** Connect to the supervisor of RECORD; undefined when there is none (the container is not running). */

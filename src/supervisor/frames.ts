@@ -9,7 +9,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 
 export const FRAME = {
   // client → supervisor
-  /** {"id": …}: the container to run; the first frame on the pipe from the CLI that started the supervisor. */
+  /** {"stdin": bool, "tty": bool}: how to wire the container's stdio; the first frame from the CLI that launched the supervisor. */
+  mode: 0x4d, // M
+  /** {"id": …}: the container to run; the second. */
   start: 0x53, // S
   /** {"stdin": bool, "watch": bool}: the first frame on a connection to the attach socket. */
   hello: 0x48, // H
@@ -81,5 +83,6 @@ export function nextFrame(frames: FrameDecoder): Promise<Frame | undefined> {
       resolve(undefined);
     };
     frames.once('data', onData).once('end', onEnd);
+    frames.resume(); // a previous nextFrame() paused it
   });
 }

@@ -5,19 +5,27 @@
 // container's stdio, writes the log, records how the container ended and
 // removes it (--rm). Clients (the CLI) talk to it over a socket.
 //
-// argv[2] says how the container's stdio is wired ({"stdin": bool, "tty":
-// bool}), so that the init can be spawned at once, before the CLI has even
-// finished checking its input; which container it is comes later, over fd 3.
+// The CLI that launched it talks to it over fd 3: first how the container's
+// stdio is wired ({"stdin": bool, "tty": bool}) — enough to spawn the init,
+// before the CLI has even finished checking its input — then, later, which
+// container it is.
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { pipe } from '../syscalls/fd.js';
-import { socketPair } from '../syscalls/socket.js';
+import { runtimeDir } from '../runtime/paths.js';
 import { spawnInit, type InitStdio } from '../userns/spawn.js';
+import type { StdioMode } from './client.js';
+import { fifos } from './fifo.js';
+import { FRAME, FrameDecoder, frameJson, nextFrame } from './frames.js';
 import type { SupervisorFds } from './stdio.js';
 
-const mode = JSON.parse(process.argv[2] ?? '{}') as { stdin?: boolean; tty?: boolean };
+const control = new Socket({ fd: 3, readable: true, writable: true });
+control.on('error', () => {});
+const controlFrames = control.pipe(new FrameDecoder());
+const first = await nextFrame(controlFrames);
+if (first?.type !== FRAME.mode) process.exit(0); // the CLI gave up (a bad flag, --help) before it had a container
+const mode = frameJson<StdioMode>(first);
 
-// Without a terminal: real pipes for stdio, not sockets (see pipe()). The
+// Without a terminal: pipes for stdio, not sockets (see fifo.ts). The
 // child's ends are closed here once it has them, so each pipe's EOF comes
 // when the container ends.
 const ours: SupervisorFds = {};
@@ -26,21 +34,19 @@ let stdio: InitStdio;
 if (mode.tty) {
   // The terminal is opened by the init, inside the container; what we get
   // is its master side, through this socket (src/init/console.ts).
+  const { socketPair } = await import('../syscalls/socket.js');
   const [console, theirConsole] = socketPair();
   stdio = { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', console: theirConsole };
   theirs.push(theirConsole);
   ours.console = console;
 } else {
-  const [stdoutRead, stdoutWrite] = pipe();
-  const [stderrRead, stderrWrite] = pipe();
-  const stdinPipe = mode.stdin ? pipe() : undefined;
-  stdio = { stdin: stdinPipe ? stdinPipe[0] : 'ignore', stdout: stdoutWrite, stderr: stderrWrite };
-  Object.assign(ours, { stdin: stdinPipe?.[1], stdout: stdoutRead, stderr: stderrRead });
-  theirs.push(stdoutWrite, stderrWrite, ...(stdinPipe ? [stdinPipe[0]] : []));
+  const [stdout, stderr, stdin] = fifos(runtimeDir(), mode.stdin ? 3 : 2);
+  stdio = { stdin: stdin?.read ?? 'ignore', stdout: stdout.write, stderr: stderr.write };
+  Object.assign(ours, { stdin: stdin?.write, stdout: stdout.read, stderr: stderr.read });
+  theirs.push(stdout.write, stderr.write, ...(stdin ? [stdin.read] : []));
 }
 const init = spawnInit({ network: 'host' }, stdio);
 for (const fd of theirs) closeSync(fd);
 
-const control = new Socket({ fd: 3, readable: true, writable: true });
 const { supervise } = await import('./supervise.js');
-await supervise(init, control, ours);
+await supervise(init, control, controlFrames, ours);

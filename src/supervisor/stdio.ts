@@ -5,8 +5,7 @@
 import { Socket } from 'node:net';
 import { ReadStream } from 'node:tty';
 import type { LogStream } from '../runtime/log-file.js';
-import { receiveConsole } from '../runtime/console.js';
-import { setWindowSize, type WindowSize } from '../syscalls/tty.js';
+import type { WindowSize } from '../syscalls/tty.js';
 
 /** Our ends, as main.ts made them: pipe ends, or the socket the terminal's master side arrives on. */
 export interface SupervisorFds {
@@ -62,13 +61,15 @@ function pipeStdio(fds: SupervisorFds, onOutput: OnOutput, onEnd: (stream: LogSt
  * tty.ReadStream, which reads and writes.
  */
 function terminalStdio(fd: number, onOutput: OnOutput, onEnd: (stream: LogStream) => void): ContainerStdio {
-  let master: { fd: number; stream: ReadStream } | undefined;
+  let master: { fd: number; stream: ReadStream; setWindowSize: (fd: number, size: WindowSize) => void } | undefined;
   let resumed = false;
   const early: Buffer[] = []; // typed before the terminal arrived
-  const ended = receiveConsole(fd).then(
+  // (The FFI is loaded here, for terminals only: it costs ~20 ms, and a
+  // container without a terminal never needs it in the supervisor.)
+  const ended = Promise.all([import('../runtime/console.js'), import('../syscalls/tty.js')]).then(([{ receiveConsole }, { setWindowSize }]) => receiveConsole(fd).then(
     (masterFd) => new Promise<void>((resolve) => {
       const stream = new ReadStream(masterFd);
-      master = { fd: masterFd, stream };
+      master = { fd: masterFd, stream, setWindowSize };
       if (!resumed) stream.pause();
       // Once the last process holding the terminal's other side has exited,
       // reading the master fails with EIO: that is its end-of-file.
@@ -77,12 +78,12 @@ function terminalStdio(fd: number, onOutput: OnOutput, onEnd: (stream: LogStream
       for (const data of early.splice(0)) stream.write(data);
     }),
     () => onEnd('stdout'), // no terminal ever came: the init failed first, and says why on the sync pipe
-  );
+  ));
   return {
     write: (data) => void (master ? master.stream.write(data) : early.push(data)),
     endInput: () => {},
     resize: (size) => {
-      if (master) setWindowSize(master.fd, size);
+      if (master) master.setWindowSize(master.fd, size);
     },
     resume: () => {
       resumed = true;

@@ -22,9 +22,7 @@ export interface StartRequest {
   foreground: boolean;
 }
 
-export async function supervise(init: SpawnedInit, control: Socket, fds: SupervisorFds): Promise<never> {
-  control.on('error', () => {});
-  const controlFrames = control.pipe(new FrameDecoder());
+export async function supervise(init: SpawnedInit, control: Socket, controlFrames: FrameDecoder, fds: SupervisorFds): Promise<never> {
   const first = await nextFrame(controlFrames);
   if (first?.type !== FRAME.start) {
     // The CLI found a problem in its input (or died) before it had a container for us.
