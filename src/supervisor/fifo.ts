@@ -20,7 +20,9 @@ export interface Fifo {
 /** COUNT pipes, made in DIR (ours alone: runtimeDir()), gone from it when this returns. */
 export function fifos(dir: string, count: number): Fifo[] {
   const names = Array.from({ length: count }, (_, i) => join(dir, `fifo-${process.pid}-${i}`));
-  execFileSync('mkfifo', ['-m', '600', '--', ...names]);
+  // By absolute path: coreutils is in every Debian (Essential), and a PATH
+  // without it must not stop us before we can say what else is missing.
+  execFileSync('/usr/bin/mkfifo', ['-m', '600', '--', ...names]);
   try {
     // O_NONBLOCK: opening one end of a FIFO waits for the other to be opened,
     // except for reading without blocking. The init clears O_NONBLOCK on

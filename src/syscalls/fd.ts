@@ -1,7 +1,7 @@
 // Typed wrappers for file descriptor flags.
 import { check } from './errors.js';
 import { libc } from './libc.js';
-import { CLOSE_RANGE_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, SYS } from './constants.js';
+import { CLOSE_RANGE_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SYS } from './constants.js';
 
 function fcntl(fd: number, cmd: number, arg?: number): number {
   const result = arg === undefined ? libc.fcntl(fd, cmd) : libc.fcntl(fd, cmd, 'int', arg);
@@ -34,14 +34,3 @@ export function closeOnExecFrom(first: number): void {
     'close_range', String(first));
 }
 
-/**
- * Shell: the `|` of a pipeline — a kernel pipe, [read end, write end], both
- * close-on-exec. Node's own "pipe" for a child's stdio is a unix socket, and
- * a socket is not a pipe to every program: open("/dev/stdout") on one fails
- * with ENXIO, which breaks images that log to /dev/stdout (nginx does).
- */
-export function pipe(): [number, number] {
-  const fds = Buffer.alloc(8);
-  check(libc.pipe2(fds, O_CLOEXEC), 'pipe2', '');
-  return [fds.readInt32LE(0), fds.readInt32LE(4)];
-}

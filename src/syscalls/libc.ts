@@ -34,7 +34,6 @@ export const libc = {
   execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
   fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
   dup3: lib.func('int dup3(int oldfd, int newfd, int flags)'),
-  pipe2: lib.func('int pipe2(_Out_ void *fds, int flags)'),
   flock: lib.func('int flock(int fd, int operation)'),
   signal: lib.func('void *signal(int signum, void *handler)'),
   sigprocmask: lib.func('int sigprocmask(int how, const void *set, void *oldset)'),
