@@ -15,8 +15,6 @@ export class RunError extends Error {
 }
 
 export interface RunHooks {
-  /** pid 1 of the container (a host pid) exists and is about to exec the payload. */
-  onStart?(pid: number): void;
   /** The payload has replaced the init: the container runs its command. */
   onExec?(pid: number): void;
   /** What unshare(1) printed besides the container's own output (normally nothing). */
@@ -68,7 +66,6 @@ export function startContainer(init: SpawnedInit, spec: ContainerSpec, idMap: Id
     try {
       const onReady = (pid: number) => {
         initPid = pid;
-        hooks.onStart?.(pid);
       };
       for await (const message of converse(init, idMap, { type: 'go', spec }, onReady)) {
         if (message.type === 'exec') {
