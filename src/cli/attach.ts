@@ -2,7 +2,7 @@
 // start -a): the container's output to our stdout and stderr, our stdin and
 // signals to the container, until the supervisor says how it ended.
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
-import { findRecord, isAlive } from '../runtime/records.js';
+import { findRecord } from '../runtime/records.js';
 import { RunError } from '../runtime/run.js';
 import { FRAME, encodeFrame, frameJson, type Frame } from '../supervisor/frames.js';
 import { connectSupervisor, detach, endOf, type ContainerEnd, type SupervisorLine } from '../supervisor/client.js';
@@ -101,7 +101,7 @@ export function statusOf(end: RelayEnd, reference: string): number {
 export async function attach(reference: string, options: { stdin: boolean; detachKeys?: string }): Promise<number> {
   const detachKeys = await detachKeysOption(options.detachKeys);
   const record = findRecord(reference);
-  const line = isAlive(record) ? await connectSupervisor(record, { stdin: options.stdin, output: true }) : undefined;
+  const line = await connectSupervisor(record, { stdin: options.stdin, output: true });
   if (!line) throw new Error(`cannot attach to container ${reference}: it is not running`);
   return statusOf(await relay(line, { stdin: options.stdin && record.openStdin, tty: record.spec.tty !== undefined, detachKeys }), reference);
 }

@@ -6,7 +6,7 @@ import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { parseSignal } from '../runtime/options.js';
 import { findRecord, isAlive, readRecord, type ContainerRecord } from '../runtime/records.js';
 import { RunError } from '../runtime/run.js';
-import { connectSupervisor, detach, endOf, launchSupervisor, startOf, waitForEnd, type ContainerEnd, type SupervisorLine } from '../supervisor/client.js';
+import { connectSupervisor, detachOnceStarted, endOf, launchSupervisor, waitForEnd, type ContainerEnd, type SupervisorLine } from '../supervisor/client.js';
 import { FRAME, encodeFrame } from '../supervisor/frames.js';
 import { relay, statusOf } from './attach.js';
 import { createStorage } from './run.js';
@@ -26,9 +26,7 @@ async function eachContainer(references: string[], action: (record: ContainerRec
 }
 
 /** A line to RECORD's supervisor while it runs the container, or undefined. */
-async function supervisorOf(record: ContainerRecord): Promise<SupervisorLine | undefined> {
-  return isAlive(record) ? connectSupervisor(record, { stdin: false, output: false }) : undefined;
-}
+const supervisorOf = (record: ContainerRecord) => connectSupervisor(record, { stdin: false, output: false });
 
 const sendSignal = (line: SupervisorLine, signal: NodeJS.Signals) => line.connection.write(encodeFrame(FRAME.signal, signal));
 
@@ -85,10 +83,8 @@ async function startContainer(record: ContainerRecord, attach: boolean, stdin: b
     if (end.detached) supervisor.process.unref();
     return statusOf(end, record.name);
   }
-  const failed = await startOf(supervisor);
-  if (failed) statusOf(failed, record.name);
-  detach(supervisor);
-  supervisor.process.unref();
+  const failed = await detachOnceStarted(supervisor);
+  if (failed) statusOf(failed, record.name); // throws the one line that says why it did not start
   return undefined;
 }
 

@@ -3,7 +3,7 @@
 // lines to our stderr.
 import { closeSync, openSync, readSync, watch } from 'node:fs';
 import { logPath, parseEntry, type LogEntry } from '../runtime/log-file.js';
-import { findRecord, isAlive } from '../runtime/records.js';
+import { findRecord } from '../runtime/records.js';
 import { connectSupervisor, endOf } from '../supervisor/client.js';
 
 export interface LogsOptions {
@@ -33,7 +33,7 @@ export async function logs(reference: string, options: LogsOptions): Promise<voi
     // Follow: the kernel tells us when the file grows (inotify, through
     // fs.watch), and the supervisor's socket closing tells us the container
     // has ended — no polling either way.
-    const line = isAlive(record) ? await connectSupervisor(record, { stdin: false, output: false }) : undefined;
+    const line = await connectSupervisor(record, { stdin: false, output: false });
     if (!line) return void reader.readNew().filter(wanted).forEach(print);
     const watcher = watch(reader.path, () => reader.readNew().filter(wanted).forEach(print));
     reader.readNew().filter(wanted).forEach(print); // anything written before the watch began

@@ -13,7 +13,7 @@ import { createRecord, newContainerId, shortId, type ContainerRecord } from '../
 import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
 import { createVolumes, planMounts } from '../runtime/volumes.js';
 import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
-import { detach, startOf, type LaunchedSupervisor } from '../supervisor/client.js';
+import { detachOnceStarted, type LaunchedSupervisor } from '../supervisor/client.js';
 import { detachKeysOption, relay, statusOf } from './attach.js';
 
 export interface RunOptions {
@@ -69,10 +69,8 @@ export async function run(positionals: string[], options: RunOptions, supervisor
   if (options.detach) {
     supervisor.start({ id: record.id, attach: false, foreground: false });
     // docker's run -d returns once the command runs, or says why it could not start.
-    const failed = await startOf(supervisor);
+    const failed = await detachOnceStarted(supervisor);
     if (failed) return statusOf(failed, shortId(record.id));
-    detach(supervisor);
-    supervisor.process.unref();
     process.stdout.write(`${record.id}\n`);
     return 0;
   }

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { attachSocketPath, type ContainerRecord } from '../runtime/records.js';
+import { attachSocketPath, isAlive, type ContainerRecord } from '../runtime/records.js';
 import { FRAME, FrameDecoder, encodeFrame, frameJson, type Frame } from './frames.js';
 import type { StartRequest } from './supervise.js';
 
@@ -83,6 +83,7 @@ export function takeEarlySupervisor(): LaunchedSupervisor | undefined {
 
 /** Connect to the supervisor of RECORD; undefined when there is none (the container is not running). */
 export async function connectSupervisor(record: ContainerRecord, hello: { stdin: boolean; output: boolean }): Promise<SupervisorLine | undefined> {
+  if (!isAlive(record)) return undefined; // (a supervisor still setting up has no container to talk about)
   const connection = connect(attachSocketPath(record.id));
   try {
     await new Promise<void>((resolve, reject) => connection.once('connect', resolve).once('error', reject));
@@ -138,4 +139,16 @@ export function startOf(line: SupervisorLine): Promise<ContainerEnd | undefined>
 /** Leave the container running: the supervisor keeps it, whatever happens to us now. */
 export function detach(line: SupervisorLine): void {
   line.connection.end(encodeFrame(FRAME.detach));
+}
+
+/**
+ * run -d and start: wait until the command runs, then leave it to SUPERVISOR.
+ * Resolves with how the container ended instead when it never got that far.
+ */
+export async function detachOnceStarted(supervisor: LaunchedSupervisor): Promise<ContainerEnd | undefined> {
+  const failed = await startOf(supervisor);
+  if (failed) return failed;
+  detach(supervisor);
+  supervisor.process.unref();
+  return undefined;
 }
