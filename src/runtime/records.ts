@@ -46,6 +46,10 @@ export interface ContainerRecord {
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
+  /** The container's own cgroup directory (src/cgroups/), while it has one: stats, kill and rm use it. */
+  cgroup?: string;
+  /** The kernel's OOM killer killed one of its processes (memory.events oom_kill) the last time it ran. */
+  oomKilled?: boolean;
 }
 
 const containersDir = () => ensureDir(join(runtimeDir(), 'containers'));

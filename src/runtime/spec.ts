@@ -40,6 +40,40 @@ export type MountSpec =
 
 export type TmpfsFlag = 'noexec' | 'nosuid' | 'nodev';
 
+/** --device-read-bps /dev/sda:1mb: the device, its numbers (io.max names devices by MAJ:MIN) and bytes a second. */
+export interface DeviceRate {
+  path: string;
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+/**
+ * Resource limits as docker's flags give them (and as inspect's HostConfig
+ * shows them); src/cgroups/limits.ts turns them into cgroup v2 files.
+ */
+export interface ResourceLimits {
+  /** --memory, bytes → memory.max */
+  memory?: number;
+  /** --memory-swap: memory plus swap, bytes, or -1 for unlimited swap → memory.swap.max */
+  memorySwap?: number;
+  /** --memory-reservation, bytes → memory.low */
+  memoryReservation?: number;
+  /** --cpus × 10⁹ (docker's NanoCpus) → cpu.max */
+  nanoCpus?: number;
+  /** --cpu-shares (cgroup v1's scale, default 1024) → cpu.weight */
+  cpuShares?: number;
+  /** --cpuset-cpus, e.g. "0-1,3" → cpuset.cpus */
+  cpusetCpus?: string;
+  /** --pids-limit → pids.max */
+  pidsLimit?: number;
+  /** --blkio-weight, 10–1000 → io.weight (or io.bfq.weight) */
+  blkioWeight?: number;
+  /** --device-read-bps, --device-write-bps → io.max */
+  deviceReadBps?: DeviceRate[];
+  deviceWriteBps?: DeviceRate[];
+}
+
 export interface ContainerSpec {
   id: string;
   /**
@@ -65,4 +99,11 @@ export interface ContainerSpec {
   init?: string;
   /** -v, --mount, --tmpfs, in the order they are mounted. */
   mounts?: MountSpec[];
+  /** Limits asked for (--memory, --cpus, …); none given: {} or absent. */
+  resources?: ResourceLimits;
+  /**
+   * The container has a cgroup of its own (src/cgroups/): the init unshares
+   * a cgroup namespace once it is in it, and mounts cgroup2 at /sys/fs/cgroup.
+   */
+  cgroupNamespace?: boolean;
 }
