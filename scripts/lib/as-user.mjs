@@ -7,7 +7,7 @@
 // checkout (under /root, say), so the built project is staged in a
 // world-readable temporary copy — hard links, so it costs milliseconds.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,7 @@ function stageProject() {
  * (the "it works when the caller is root, too" checks).
  */
 export class Runner {
-  constructor({ asRoot = false } = {}) {
+  constructor({ asRoot = false, freshNotices = false } = {}) {
     this.user = asRoot ? { name: 'root', uid: 0, gid: 0, home: '/root' } : unprivilegedUser();
     const needsStage = process.getuid() === 0 && this.user.uid !== 0;
     this.stage = needsStage ? stageProject() : undefined;
@@ -67,8 +67,15 @@ export class Runner {
     this.configDir = join(own, 'config');
     for (const dir of [this.runtimeDir, this.tmpDir, this.dataDir, this.configDir]) {
       mkdirSync(dir, { mode: 0o700 });
-      this.chownTree(dir);
     }
+    // cellblock says some things once per boot (src/cgroups/plan.ts: "no
+    // cgroups here"): a fresh runtime dir would hear them on its first run, so
+    // checks of exact stderr see them as said already, unless FRESH_NOTICES.
+    if (!freshNotices) {
+      mkdirSync(join(this.runtimeDir, 'cellblock', 'notices'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(this.runtimeDir, 'cellblock', 'notices', 'cgroups'), 'said already (scripts/lib/as-user.mjs)\n');
+    }
+    for (const dir of [this.runtimeDir, this.tmpDir, this.dataDir, this.configDir]) this.chownTree(dir);
   }
 
   /** Options for child_process.spawn that run as our user with a clean environment. */

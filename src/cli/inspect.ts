@@ -5,8 +5,9 @@
 // the objects found are printed even when some names are not, and each
 // missing one is an error line with exit status 1.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { findRecord, type ContainerRecord } from '../runtime/records.js';
+import type { DeviceRate, ResourceLimits } from '../runtime/spec.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { imageOf, mountsOf } from './container-view.js';
 import { parseTemplate, render, TemplateError } from './template.js';
@@ -89,7 +90,7 @@ export function containerJson(record: ContainerRecord) {
       Running: running,
       Paused: false,
       Restarting: false,
-      OOMKilled: false,
+      OOMKilled: record.oomKilled ?? false,
       Dead: false,
       Pid: running ? record.pid ?? 0 : 0,
       ExitCode: record.exitCode ?? 0,
@@ -119,6 +120,10 @@ export function containerJson(record: ContainerRecord) {
       AutoRemove: record.autoRemove,
       ReadonlyRootfs: spec.readOnly,
       Init: spec.init !== undefined,
+      ...resourcesJson(spec.resources ?? {}),
+      // Where its limits live while it runs (docker has no such field; "" when it has no cgroup).
+      CgroupParent: record.cgroup ? dirname(record.cgroup) : '',
+      Cgroupns: spec.cgroupNamespace ? 'private' : 'host',
     },
     GraphDriver: {
       Name: graphDriver(record),
@@ -126,6 +131,24 @@ export function containerJson(record: ContainerRecord) {
         ? { LowerDir: overlay.lower.map((layer) => join(overlay.layersDir, layer)).join(':'), UpperDir: overlay.upper, WorkDir: overlay.work, MergedDir: spec.rootfs }
         : null,
     },
+  };
+}
+
+/** The limits as docker's HostConfig shows them: 0 (or empty) for "not set". */
+function resourcesJson(limits: ResourceLimits) {
+  const rates = (list: DeviceRate[] | undefined) => list?.map(({ path, rate }) => ({ Path: path, Rate: rate })) ?? null;
+  return {
+    Memory: limits.memory ?? 0,
+    // docker's default with --memory alone: as much swap as memory.
+    MemorySwap: limits.memorySwap ?? (limits.memory === undefined ? 0 : limits.memory * 2),
+    MemoryReservation: limits.memoryReservation ?? 0,
+    NanoCpus: limits.nanoCpus ?? 0,
+    CpuShares: limits.cpuShares ?? 0,
+    CpusetCpus: limits.cpusetCpus ?? '',
+    PidsLimit: limits.pidsLimit ?? null,
+    BlkioWeight: limits.blkioWeight ?? 0,
+    BlkioDeviceReadBps: rates(limits.deviceReadBps),
+    BlkioDeviceWriteBps: rates(limits.deviceWriteBps),
   };
 }
 

@@ -70,6 +70,17 @@ program
   .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
   .option('--platform <os/arch>', 'image platform to pull from a multi-platform index (default: this machine)')
   .addOption(tlsVerifyOption())
+  // Resource limits (cgroup v2, chapter 6): docker's flags and units.
+  .option('-m, --memory <bytes>', 'memory limit, e.g. 32m or 1g (memory.max)')
+  .option('--memory-swap <bytes>', 'memory plus swap limit; -1 for unlimited swap (memory.swap.max)')
+  .option('--memory-reservation <bytes>', 'memory the kernel reclaims last (memory.low)')
+  .option('--cpus <number>', 'CPUs the container may use, e.g. 0.5 (cpu.max)')
+  .option('-c, --cpu-shares <number>', 'relative CPU weight, 1024 by default (cpu.weight)')
+  .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0-1 (cpuset.cpus)')
+  .option('--pids-limit <number>', 'most processes at once; -1 for no limit (pids.max)')
+  .option('--blkio-weight <number>', 'relative block I/O weight, 10 to 1000 (io.weight)')
+  .option('--device-read-bps <device:rate>', 'read rate limit for a device, e.g. /dev/sda:1mb (io.max)', collect, [])
+  .option('--device-write-bps <device:rate>', 'write rate limit for a device (io.max)', collect, [])
   .action(async (command: string[], options) => {
     // main.ts launched the supervisor already; now it can be told how the
     // container's stdio is wired, and spawn the init while we check the input.
@@ -78,6 +89,15 @@ program
     supervisor.configure({ stdin: (!options.detach && !options.tty) || (options.interactive ?? false), tty: options.tty ?? false });
     const { run } = await import('./run.js');
     process.exitCode = await run(command, options, supervisor);
+  });
+
+program
+  .command('info')
+  .description('show what this host offers containers: kernel, id map, cgroups (can limits be set?), storage')
+  .option('-f, --format <template>', 'Go-template output (e.g. {{.CgroupVersion}}), or json')
+  .action(async (options) => {
+    const { info } = await import('./info.js');
+    info(options);
   });
 
 program

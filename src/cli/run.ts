@@ -13,6 +13,8 @@ import { createRecord, newContainerId, shortId, type ContainerRecord } from '../
 import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
 import { createVolumes, planMounts } from '../runtime/volumes.js';
 import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
+import { parseLimits, type LimitFlags } from '../cgroups/limits.js';
+import { planCgroup } from '../cgroups/plan.js';
 import { detachOnceStarted, type LaunchedSupervisor } from '../supervisor/client.js';
 import { detachKeysOption, relay, statusOf } from './attach.js';
 
@@ -41,13 +43,16 @@ export interface RunOptions {
   tmpfs: string[];
 }
 
+/** All of run's options: its own and the resource limits (src/cgroups/limits.ts). */
+export type RunFlags = RunOptions & LimitFlags;
+
 /**
  * Run POSITIONALS (IMAGE [COMMAND…], or COMMAND… with --rootfs) under
  * SUPERVISOR, which main.ts launched before loading this module so that it
  * and the container's init start while we check the input (and pull).
  * Returns cellblock's exit status.
  */
-export async function run(positionals: string[], options: RunOptions, supervisor: LaunchedSupervisor): Promise<number> {
+export async function run(positionals: string[], options: RunFlags, supervisor: LaunchedSupervisor): Promise<number> {
   let record: ContainerRecord;
   let detachKeys: Buffer | undefined;
   try {
@@ -95,7 +100,7 @@ export function createStorage(record: ContainerRecord): void {
 }
 
 /** Check everything the user typed, get the root filesystem ready and build the spec; throws a one-line Error. */
-async function prepare(positionals: string[], options: RunOptions) {
+async function prepare(positionals: string[], options: RunFlags) {
   // The cheap checks first: a typo should not cost a pull.
   const userFlag = options.user !== undefined ? parseUserOption(options.user) : undefined;
   const workdirFlag = options.workdir !== undefined ? parseWorkdir(options.workdir) : undefined;
@@ -107,6 +112,8 @@ async function prepare(positionals: string[], options: RunOptions) {
   const fromFlags = options.env.map((entry) => parseEnvEntry(entry, '-e', process.env)).filter((e): e is string => e !== undefined);
   const idMap = planIdMap(options.userns);
   const mounts = planMounts(options);
+  const resources = parseLimits(options);
+  const cgroupNamespace = planCgroup(resources, (line) => process.stderr.write(`cellblock: ${line}\n`));
   if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
 
   const onProgress = lazyProgress();
@@ -136,6 +143,8 @@ async function prepare(positionals: string[], options: RunOptions) {
     // -t: the terminal starts at the size of ours (attach and resizes follow it later).
     tty: options.tty ? { rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 } : undefined,
     mounts,
+    resources,
+    cgroupNamespace,
   };
   return { spec, idMap, name, source, entrypoint: resolved.entrypoint };
 }

@@ -6,6 +6,8 @@
 //     files are still reachable (binds need a source) and a full /proc is
 //     still visible (the kernel refuses a new proc mount in a user namespace
 //     that cannot already see one: "mount_too_revealing");
+//   - the cgroup namespace is made after "go" (the supervisor has moved us
+//     into the container's cgroup by then: that cgroup becomes its root);
 //   - volumes get the image's content before anything is mounted on the
 //     root, and are mounted after /dev and /sys, so that a volume or tmpfs
 //     under /dev lands on the container's /dev, not under it;
@@ -14,6 +16,7 @@
 //   - execve is last: it replaces this Node process with the payload.
 import type { ContainerSpec } from '../runtime/spec.js';
 import { mountOverlay } from '../overlay/mount.js';
+import { mountCgroup } from './cgroup.js';
 import { openConsole } from './console.js';
 import { execPayload } from './exec.js';
 import { mountDev } from './dev.js';
@@ -53,6 +56,7 @@ export const pipeline: readonly InitStep[] = [
   mountInit,
   mountMqueue,
   mountSys,
+  mountCgroup,
   mountVolumes,
   pivotRoot,
   readOnlyRoot,

@@ -46,6 +46,8 @@ export interface ExecPlan {
   /** nsenter's arguments, the command last. */
   args: string[];
   env: string[];
+  /** The container's cgroup (chapter 6), when it has one: the command runs inside its limits too. */
+  cgroup?: string;
 }
 
 /**
@@ -73,6 +75,7 @@ export function planExec(record: ContainerRecord, request: ExecRequest): ExecPla
     // container's. (--wd=DIR would open DIR on the host, before setns.)
     args: ['--target', String(pid), ...namespacesToJoin(pid), ...credentialArgs(pid, user), `--wdns=${workdir}`, '--', ...request.command],
     env,
+    cgroup: record.cgroup,
   };
 }
 
@@ -247,7 +250,16 @@ export interface SpawnExecOptions {
 /** Start PLAN: setsid? → nsenter → the command. Only fds 0, 1 and 2 reach it. */
 export function spawnExec(plan: ExecPlan, options: SpawnExecOptions): ChildProcess {
   const nsenter = hostProgram('nsenter');
-  const [file, args] = options.controllingTerminal ? [hostProgram('setsid'), ['--ctty', nsenter, ...plan.args]] : [nsenter, plan.args];
+  let [file, args] = options.controllingTerminal ? [hostProgram('setsid'), ['--ctty', nsenter, ...plan.args]] : [nsenter, plan.args];
+  if (plan.cgroup) {
+    // nsenter joins namespaces, not cgroups, and the command must not run
+    // one instruction outside the container's limits. A process may move
+    // itself, and its children are born where it is: so a shell moves itself
+    // into the container's cgroup and becomes nsenter. (Moving this CLI
+    // instead would charge a whole Node, a dozen threads, to --pids-limit.)
+    // Shell: echo $$ > CGROUP/cgroup.procs && exec nsenter …
+    [file, args] = ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', `${plan.cgroup}/cgroup.procs`, file, ...args]];
+  }
   // Whatever cellblock itself inherited beyond 0-2 would pass through nsenter
   // to the command: spawn only closes what Node opened (close-on-exec).
   closeOnExecFrom(3);

@@ -4,11 +4,19 @@ import { planIdMap } from '../userns/idmap.js';
 import { removeRecord, type ContainerRecord } from './records.js';
 
 /**
- * Delete the container's storage (its log, its writable layer — which may
+ * Delete the container's cgroup if it still has one, its storage (its log, its writable layer — which may
  * hold files of subordinate ids, hence removeTree) and forget it. A record
  * someone else removed meanwhile (an `rm` racing a `--rm`) is no error.
  */
 export async function removeContainer(record: ContainerRecord): Promise<void> {
+  if (record.cgroup) {
+    // Its supervisor normally removes the cgroup when the container ends; if
+    // the supervisor was killed, the cgroup (and anything left in it) is ours to end.
+    const { ContainerCgroup } = await import('../cgroups/container.js');
+    const cgroup = ContainerCgroup.at(record.cgroup);
+    cgroup.killAll();
+    await cgroup.remove();
+  }
   await removeTree(record.storage, planIdMap(record.userns));
   try {
     removeRecord(record);

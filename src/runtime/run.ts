@@ -15,6 +15,12 @@ export class RunError extends Error {
 }
 
 export interface RunHooks {
+  /**
+   * The init (host PID) has its id maps and waits for "go": nothing of the
+   * payload has run yet. May throw: the container then never starts, and the
+   * error is the run's (exit 125).
+   */
+  onReady?(pid: number): void;
   /** The payload has replaced the init: the container runs its command. */
   onExec?(pid: number): void;
   /** What unshare(1) printed besides the container's own output (normally nothing). */
@@ -66,6 +72,7 @@ export function startContainer(init: SpawnedInit, spec: ContainerSpec, idMap: Id
     try {
       const onReady = (pid: number) => {
         initPid = pid;
+        hooks.onReady?.(pid);
       };
       for await (const message of converse(init, idMap, { type: 'go', spec }, onReady)) {
         if (message.type === 'exec') {
@@ -78,7 +85,7 @@ export function startContainer(init: SpawnedInit, spec: ContainerSpec, idMap: Id
         }
       }
     } catch (error) {
-      throw new RunError((error as Error).message, EXIT_RUNTIME_FAILED); // the id maps could not be written
+      throw new RunError((error as Error).message, EXIT_RUNTIME_FAILED); // the id maps could not be written, or onReady failed
     }
     // The sync pipe has closed: the payload ran to its end, or something failed.
     const [end, diagnostics] = await Promise.all([init.ended, init.diagnostics]);

@@ -11,6 +11,10 @@ import type { SpawnedInit } from '../userns/spawn.js';
 import { Clients } from './clients.js';
 import { FRAME, FrameDecoder, frameJson, nextFrame } from './frames.js';
 import { LogWriter } from './log-writer.js';
+import { ContainerCgroup } from '../cgroups/container.js';
+import { detectCgroups } from '../cgroups/detect.js';
+import { formatSize } from '../cgroups/limits.js';
+import type { ResourceLimits } from '../runtime/spec.js';
 import { containerStdio, type SupervisorFds } from './stdio.js';
 
 /** The first frame from the CLI that started us: which container, and how it stays attached. */
@@ -45,18 +49,30 @@ export async function supervise(init: SpawnedInit, control: Socket, controlFrame
     (stream) => log.flush(stream),
   );
 
+  // With a cgroup of its own (chapter 6), SIGKILL takes every process in it
+  // at once, however fast they fork; other signals go to pid 1, as in docker.
+  let cgroup: ContainerCgroup | undefined;
+  const kill = (signal: NodeJS.Signals) => {
+    running.kill(signal);
+    if (signal === 'SIGKILL') cgroup?.killAll();
+  };
   const clients: Clients = new Clients({
     onStdin: (data) => stdio.write(data),
     onStdinEnd: () => stdio.endInput(),
     onResize: (size) => stdio.resize(size),
     onSignal: (signal) => {
-      if (signal in constants.signals) running.kill(signal);
+      if (signal in constants.signals) kill(signal);
     },
-    onAbandoned: () => running.kill('SIGKILL'),
+    onAbandoned: () => kill('SIGKILL'),
   });
   await clients.listen(attachSocketPath(record.id));
 
   const running = startContainer(init, record.spec, planIdMap(record.userns), {
+    onReady: (pid) => {
+      if (!record.spec.cgroupNamespace) return;
+      cgroup = createCgroupFor(record.id, record.spec.resources ?? {}, pid);
+      updateRecord(record.id, { cgroup: cgroup.path, oomKilled: undefined });
+    },
     onExec: (pid) => {
       const startedAt = new Date().toISOString();
       updateRecord(record.id, { status: 'running', pid, pidStartTime: processStartTime(pid), startedAt, exitCode: undefined, finishedAt: undefined });
@@ -81,10 +97,14 @@ export async function supervise(init: SpawnedInit, control: Socket, controlFrame
   await stdio.ended;
   log.close();
   stdio.close();
+  const { oomKilled, problem } = await releaseCgroup(cgroup);
+  error ??= problem;
   updateRecord(record.id, {
     status: 'exited', exitCode: status, error, finishedAt: new Date().toISOString(),
-    pid: undefined, pidStartTime: undefined, supervisorPid: undefined,
+    pid: undefined, pidStartTime: undefined, supervisorPid: undefined, cgroup: undefined, oomKilled,
   });
+  // docker keeps State.Error empty for an OOM kill (State.OOMKilled says it); the client is told in words.
+  const said = error ?? (oomKilled && status === 137 ? oomMessage(record.spec.resources) : undefined);
   if (record.autoRemove) {
     try {
       const { removeContainer } = await import('../runtime/remove.js');
@@ -95,6 +115,35 @@ export async function supervise(init: SpawnedInit, control: Socket, controlFrame
       error ??= `the container ended, but could not be removed: ${(removal as Error).message}`;
     }
   }
-  await clients.close(FRAME.exit, { status, error });
+  await clients.close(FRAME.exit, { status, error: said });
   process.exit(0);
+}
+
+/** The container's cgroup, limits written, with PID (its init, waiting for "go") in it. */
+function createCgroupFor(id: string, limits: ResourceLimits, pid: number): ContainerCgroup {
+  const cgroup = ContainerCgroup.create(detectCgroups(), id, limits);
+  try {
+    cgroup.enter(pid);
+  } catch (error) {
+    void cgroup.remove();
+    throw error;
+  }
+  return cgroup;
+}
+
+/** After the end: whether the OOM killer struck, then the cgroup removed (once its last process is gone). */
+async function releaseCgroup(cgroup: ContainerCgroup | undefined): Promise<{ oomKilled?: boolean; problem?: string }> {
+  if (!cgroup) return {};
+  const oomKilled = cgroup.oomKilled();
+  try {
+    await cgroup.remove();
+    return { oomKilled };
+  } catch (removal) {
+    return { oomKilled, problem: `the container ended, but its cgroup could not be removed: ${(removal as Error).message}` };
+  }
+}
+
+function oomMessage(limits: ResourceLimits | undefined): string {
+  const limit = limits?.memory === undefined ? '' : ` (--memory ${formatSize(limits.memory)})`;
+  return `the container was OOM killed: it used up its memory limit${limit}`;
 }

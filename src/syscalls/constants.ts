@@ -104,3 +104,6 @@ const SYSCALL_NUMBERS: Record<string, { pivot_root: number; mount_setattr: numbe
 };
 
 export const SYS = SYSCALL_NUMBERS[process.arch] ?? SYSCALL_NUMBERS.x64;
+
+// unshare(2): a new cgroup namespace (the init makes one, chapter 6).
+export const CLONE_NEWCGROUP = 0x02000000;

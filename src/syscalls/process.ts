@@ -1,7 +1,7 @@
 // Typed wrappers for process identity and execution.
 import { check, SyscallError } from './errors.js';
 import { lastErrno, libc } from './libc.js';
-import { PR_SET_PDEATHSIG } from './constants.js';
+import { CLONE_NEWCGROUP, PR_SET_PDEATHSIG } from './constants.js';
 
 /** hostname NAME (in the current uts namespace) */
 export function sethostname(name: string): void {
@@ -50,4 +50,15 @@ export function setgroups(gids: readonly number[]): void {
 export function execve(path: string, argv: readonly string[], env: readonly string[]): never {
   libc.execve(path, [...argv, null], [...env, null]);
   throw new SyscallError('execve', path, lastErrno());
+}
+
+/**
+ * unshare(CLONE_NEWCGROUP): a cgroup namespace whose root is the cgroup this
+ * process is in NOW. Unlike a user or mount namespace, the kernel lets a
+ * multithreaded process (Node) make one: it only changes which cgroup paths
+ * the calling thread and its future children see, not anything the other
+ * threads share. (Shell: unshare --cgroup.)
+ */
+export function unshareCgroupNamespace(): void {
+  check(libc.unshare(CLONE_NEWCGROUP), 'unshare', 'CLONE_NEWCGROUP');
 }

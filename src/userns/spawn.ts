@@ -177,11 +177,11 @@ export async function* converse<FromChild extends { type: string }, ToChild exte
       const { pid } = message as unknown as { pid: number };
       try {
         if (idMap) await applyIdMap(pid, idMap);
+        onReady?.(pid);
       } catch (error) {
         await child.abort();
         throw error;
       }
-      onReady?.(pid);
       child.send(go);
     }
   } catch (error) {
