@@ -73,3 +73,33 @@ export function ago(iso: string, now = Date.now()): string {
   }
   return '0 seconds';
 }
+
+/** docker's memory sizes (go-units BytesSize): powers of 1024, 4 significant digits — "12.5MiB", "1.953GiB". */
+export const bytesSize = (bytes: number): string => scaled(bytes, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'], 4);
+
+/**
+ * docker's other sizes (go-units HumanSizeWithPrecision): powers of 1000, PRECISION significant
+ * digits — 4 for most ("1.234kB", "0B"), 3 for stats' I/O ("1.23kB").
+ */
+export const decimalSize = (bytes: number, precision = 4): string => scaled(bytes, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'], precision);
+
+function scaled(value: number, base: number, units: string[], precision: number): string {
+  let unit = 0;
+  while (value >= base && unit < units.length - 1) {
+    value /= base;
+    unit++;
+  }
+  return `${goFloat(value, precision)}${units[unit]}`;
+}
+
+/**
+ * Go's %.Ng: N significant digits, trailing zeros dropped, and an exponent
+ * when the number needs one to fit (so 999.9 bytes prints "1e+03B", as docker does).
+ */
+function goFloat(value: number, precision: number): string {
+  const [digits, exponentText] = value.toExponential(precision - 1).split('e');
+  const exponent = Number(exponentText);
+  const trim = (text: string) => (text.includes('.') ? text.replace(/\.?0+$/, '') : text);
+  if (exponent < -4 || exponent >= precision) return `${trim(digits)}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  return trim(value.toFixed(Math.max(0, precision - 1 - exponent)));
+}

@@ -274,6 +274,18 @@ function topCommand(command: Command): Command {
     });
 }
 
+containerVerb('stats', (command) => command
+  .description("show containers' CPU, memory, block I/O and pids, live (every running one, or those named)")
+  .argument('[container...]', 'names or ids (a unique prefix is enough)')
+  .option('-a, --all', 'show all containers (default: running only)')
+  .option('--no-stream', 'sample twice, a second apart, print one table and exit')
+  .option('--no-trunc', 'do not truncate ids')
+  .option('--format <format>', 'table, table TEMPLATE, json, or a Go template over {{.Container}} {{.ID}} {{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.MemPerc}} {{.NetIO}} {{.BlockIO}} {{.PIDs}}')
+  .action(async (containers: string[], options) => {
+    const { stats } = await import('./stats.js');
+    await stats(containers, options);
+  }));
+
 function renameCommand(command: Command): Command {
   return command
     .description('rename a container')

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { listRecords } from '../runtime/records.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { removeContainer } from '../runtime/remove.js';
+import { decimalSize } from './format.js';
 
 export async function prune(options: { force?: boolean }): Promise<number> {
   // Not answering "y" is no failure: docker exits 0 and removes nothing.
@@ -27,7 +28,7 @@ export async function prune(options: { force?: boolean }): Promise<number> {
     }
   }
   if (removed.length > 0) process.stdout.write(`Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n`);
-  process.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+  process.stdout.write(`Total reclaimed space: ${decimalSize(reclaimed)}\n`);
   return status;
 }
 
@@ -73,16 +74,4 @@ export function diskUsage(dir: string): number {
   };
   walk(dir);
   return total;
-}
-
-/** docker's units.HumanSize: decimal units, four significant digits ("0B", "212B", "1.234kB", "12.35MB"). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let size = bytes;
-  let unit = 0;
-  while (size >= 1000 && unit < units.length - 1) {
-    size /= 1000;
-    unit++;
-  }
-  return `${Number(size.toPrecision(4))}${units[unit]}`;
 }

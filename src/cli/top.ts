@@ -4,7 +4,7 @@
 // are the host's: pid 1 inside is some larger pid here, and a uid the
 // container maps from /etc/subuid shows as a number like 100000.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { pidsInNamespaceOf } from '../runtime/pid-namespace.js';
 import { findRecord, isAlive } from '../runtime/records.js';
 import { formatTable } from './format.js';
 
@@ -19,29 +19,6 @@ export function top(reference: string, psOptions: string[]): void {
   // A process that started after the scan above is not shown; one that ended is simply absent.
   if (!isAlive(record)) throw new Error(`container ${reference} is not running`);
   process.stdout.write(formatTable(pickRows(ps.stdout, pids, args), 20));
-}
-
-/**
- * Host pids of the processes in the same pid namespace as PID.
- *
- * readlink /proc/P/ns/pid names a namespace by the inode number of its nsfs
- * file ("pid:[4026532712]"). That number is only an identity while the
- * namespace exists: when its last process is gone the kernel frees the inode,
- * and a namespace made later may get the same number. The container's pid 1
- * keeps its namespace alive, so the caller checks it still runs after the scan.
- */
-export function pidsInNamespaceOf(pid: number): Set<number> {
-  const namespace = readlinkSync(`/proc/${pid}/ns/pid`);
-  const pids = new Set<number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/ns/pid`) === namespace) pids.add(Number(entry));
-    } catch {
-      // Gone meanwhile, or another user's process (only its owner may read its ns links).
-    }
-  }
-  return pids;
 }
 
 /**

@@ -1,49 +1,17 @@
-// `run -it` through a real terminal: tmux (a Debian package) plays the user's
-// terminal emulator — it draws what the container prints, and types keys —
-// and cellblock runs in it as the unprivileged user.
+// `run -it` through a real terminal (tmux, test/helpers/tmux.mjs), as the
+// unprivileged user.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerFixture } from './fixture.mjs';
+import { tmuxTerminal, withoutTmux } from '../helpers/tmux.mjs';
 
 const c = containerFixture();
-const socket = `cellblock-tty-${process.pid}`;
-const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-after(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    // never started
-  }
-});
+const { tmux, asUser, cellblockLine, until, close } = tmuxTerminal(c, 'tty');
+after(close);
 
-/** A shell command line that runs ARGV as our unprivileged user, with the runner's environment. */
-function asUser(script) {
-  const { env, uid, gid } = c.runner.spawnOptions();
-  const assignments = Object.entries(env).map(([key, value]) => `${key}='${value}'`).join(' ');
-  const become = uid === undefined ? '' : `setpriv --reuid=${uid} --regid=${gid} --init-groups `;
-  return `${become}env -i ${assignments} sh -c '${script.replaceAll("'", "'\\''")}'`;
-}
-
-const cellblockLine = (args) => `${process.execPath} -- ${c.runner.cli} ${args}`;
-
-/** What the pane shows now, trailing blank lines dropped. */
-const screen = (pane) => tmux('capture-pane', '-p', '-t', pane).replace(/\n+$/, '');
-
-/** Wait until the pane shows PATTERN. */
-async function until(pane, pattern, timeout = 15_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const shown = screen(pane);
-    if (pattern.test(shown)) return shown;
-    if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}; it shows:\n${shown}`);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // a screen has no "changed" event to wait on
-  }
-}
-
-test('run -it: prompt, /dev/pts/0, resize, ctrl-p ctrl-q, attach, exit 3, terminal modes restored', async () => {
+test('run -it: prompt, /dev/pts/0, resize, ctrl-p ctrl-q, attach, exit 3, terminal modes restored', { skip: withoutTmux() }, async () => {
   const dir = c.runner.tempDir('cellblock-tty-');
   const modes = (name) => join(dir, name);
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', '100', '-y', '30', asUser(

@@ -1,8 +1,7 @@
 // Unit tests of docker's list formats, the table layout, sizes, and the mounts inspect shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatList, formatTable, parseListFormat } from '../../dist/cli/format.js';
-import { humanSize } from '../../dist/cli/prune.js';
+import { decimalSize, formatList, formatTable, parseListFormat } from '../../dist/cli/format.js';
 import { mountsOf } from '../../dist/cli/container-view.js';
 
 const header = { ID: 'CONTAINER ID', Names: 'NAMES', Label: (name) => name.split('.').at(-1) };
@@ -35,8 +34,8 @@ test('formatTable: three spaces between columns, an optional minimum width, no t
   assert.equal(formatTable([['PID', 'CMD'], ['1', 'sh -c x']], 10), 'PID       CMD\n1         sh -c x\n');
 });
 
-test("humanSize is docker's: decimal units, four significant digits", () => {
-  assert.deepEqual([0, 3, 999, 1000, 1234, 12_345_678, 5e9].map(humanSize), ['0B', '3B', '999B', '1kB', '1.234kB', '12.35MB', '5GB']);
+test("decimalSize is docker's HumanSize: decimal units, four significant digits", () => {
+  assert.deepEqual([0, 3, 999, 1000, 1234, 12_345_678, 5e9].map((n) => decimalSize(n)), ['0B', '3B', '999B', '1kB', '1.234kB', '12.35MB', '5GB']);
 });
 
 test('mountsOf: spec.mounts in docker inspect shape; none on records that have no mounts', () => {
