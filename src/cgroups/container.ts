@@ -22,6 +22,7 @@ import { basename, join } from 'node:path';
 import type { ResourceLimits } from '../runtime/spec.js';
 import { readControllers, type CgroupSupport } from './detect.js';
 import { limitFiles } from './limits.js';
+import { keyedValues } from './usage.js';
 import { assertEnforceable } from './plan.js';
 
 /** Where our own processes go when our cgroup must hand controllers down. */
@@ -40,15 +41,8 @@ function writeCgroupFile(dir: string, file: string, value: string): void {
 
 const readCgroupFile = (dir: string, file: string): string => readFileSync(join(dir, file), 'utf8');
 
-/** "key value" lines (cgroup.events, memory.events, cpu.stat) as numbers. */
-export function readFlatKeyed(dir: string, file: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of readCgroupFile(dir, file).split('\n')) {
-    const [key, value] = line.split(' ');
-    if (key && value !== undefined) values.set(key, Number(value));
-  }
-  return values;
-}
+/** "key value" lines (cgroup.events, memory.events) as numbers. */
+const readFlatKeyed = (dir: string, file: string): Map<string, number> => keyedValues(readCgroupFile(dir, file));
 
 export class ContainerCgroup {
   private constructor(readonly path: string) {}

@@ -2,7 +2,7 @@
 // I/O and tasks. Two places know, and a record says which one to ask:
 //
 //   - its own cgroup v2 directory (record.cgroup, on hosts that delegate
-//     cgroups to users): the kernel keeps the totals there — src/stats/cgroup.ts;
+//     cgroups to users): the kernel keeps the totals there — src/cgroups/usage.ts;
 //   - otherwise the processes of its pid namespace, each one's counters in
 //     /proc added up — src/stats/procfs.ts.
 //
@@ -11,7 +11,7 @@
 // cores shows 200 % — as `docker stats` does (docker divides by the whole
 // machine's CPU time, then multiplies by the number of CPUs: the same figure).
 import { isAlive, type ContainerRecord } from '../runtime/records.js';
-import { cgroupUsage } from './cgroup.js';
+import { cgroupUsage } from '../cgroups/usage.js';
 import { namespaceUsage } from './procfs.js';
 
 export interface Usage {

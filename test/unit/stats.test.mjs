@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupUsage, ioBytes, keyedValues, memoryInUse, memoryLimit } from '../../dist/stats/cgroup.js';
+import { cgroupUsage, ioBytes, keyedValues, memoryInUse, memoryLimit } from '../../dist/cgroups/usage.js';
 import { ioCounters, namespaceUsage, processTimes, proportionalSetSize } from '../../dist/stats/procfs.js';
 import { cpuPercent, sampleContainer } from '../../dist/stats/sample.js';
 import { processStartTime } from '../../dist/runtime/records.js';

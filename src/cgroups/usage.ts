@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { Usage } from './sample.js';
+import type { Usage } from '../stats/sample.js';
 
 export function cgroupUsage(dir: string): Usage {
   const read = (file: string) => readControlFile(join(dir, file));
