@@ -84,10 +84,14 @@ test('--cpus 0.5: a busy loop gets 40–60 % of one core over 3 s (cpu.stat)', {
   assert.ok(share >= 0.4 && share <= 0.6, `used ${(share * 100).toFixed(1)} % of one core`);
 });
 
-test('exec runs inside the container\'s cgroup and sees its namespace', { skip }, async () => {
+test('exec runs inside the container\'s cgroup and sees its namespace; stats reads its cgroup', { skip }, async () => {
   const id = await ok(['run', '-d', '--memory', '64m', '--rootfs', c.rootfs, 'sleep', '1000']);
   const dir = await cgroupDir(id);
   assert.equal(await ok(['exec', id, 'sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max']), '0::/\n67108864');
+  // stats reads the same cgroup: the limit is the container's, not the machine's memory.
+  const [usage, pids] = (await ok(['stats', '--no-stream', '--format', '{{.MemUsage}}|{{.PIDs}}', id])).split('|');
+  assert.match(usage, / \/ 64MiB$/);
+  assert.equal(pids, '1');
   // The exec'd process is counted in the container's cgroup, not ours.
   const child = c.runner.spawnCellblock(['exec', id, 'sleep', '30']);
   await eventually(() => Number(readFileSync(join(dir, 'pids.current'), 'utf8')) >= 2, 'the exec\'d sleep in the cgroup');
