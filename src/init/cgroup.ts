@@ -26,6 +26,13 @@ export const mountCgroup: InitStep = {
     // Shell: unshare --cgroup, then mount -t cgroup2 -o ro,nosuid,nodev,noexec cgroup2 ROOT/sys/fs/cgroup
     unshareCgroupNamespace();
     const target = prepareMountpoint(root, 'sys/fs/cgroup', 'dir');
+    // On a cgroup v2 host, ROOT/sys/fs/cgroup is already the host's cgroup2
+    // mount (it came with /sys's recursive bind), locked there: it cannot be
+    // unmounted from a user namespace. And mounting the same filesystem right
+    // on top of its own mount's root is EBUSY — even with another root in
+    // the tree. An empty tmpfs between the two makes it a different mount.
+    // Shell: mount -t tmpfs -o ro,size=0 none ROOT/sys/fs/cgroup first.
+    mount('tmpfs', target, 'tmpfs', MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=0');
     mount('cgroup2', target, 'cgroup2', MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   },
 };
