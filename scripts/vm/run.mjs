@@ -7,7 +7,7 @@
 // The command runs as the unprivileged test user (yourself, or cbtest /
 // $CELLBLOCK_TEST_USER when you are root), inside a cgroup v2 subtree
 // delegated to it, with CELLBLOCK_IN_VM=1. We exit with its exit status.
-// CELLBLOCK_VM_TIMEOUT (seconds, default 1200) bounds the whole boot;
+// CELLBLOCK_VM_TIMEOUT (seconds, default 1200) bounds the VM (qemu is then killed);
 // CELLBLOCK_VM_CACHE moves the kernel cache; CELLBLOCK_VM_ACCEL=kvm tries KVM.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
