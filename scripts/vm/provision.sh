@@ -176,7 +176,7 @@ provision_all() {
   step_delegation "$user"
   step_runtime_dir "$user"
   step_project "$user" "$dir"
-  say "done: log in again as $user (vagrant ssh) so that its session has the delegated controllers; the project is built in $dir"
+  say "done: log in again as $user (vagrant ssh), then start a shell in your delegated cgroup (a login sits in a root-owned session scope): systemd-run --user --scope -p Delegate=yes bash; the project is built in $dir"
 }
 
 # Executed (Vagrant), not sourced (guest.sh): run every step.

@@ -20,13 +20,11 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, watch, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ResourceLimits } from '../runtime/spec.js';
-import { readControllers, type CgroupSupport } from './detect.js';
+import { LEAF, readControllers, type CgroupSupport } from './detect.js';
 import { limitFiles } from './limits.js';
 import { keyedValues } from './usage.js';
 import { assertEnforceable } from './plan.js';
 
-/** Where our own processes go when our cgroup must hand controllers down. */
-const LEAF = 'leaf';
 
 /** A cgroup file write that fails says which file, what, and the errno name: write(cellblock-1f2e/memory.max): EINVAL. */
 function writeCgroupFile(dir: string, file: string, value: string): void {
@@ -130,7 +128,8 @@ export class ContainerCgroup {
 /**
  * Let children of PARENT use our controllers. If PARENT holds processes
  * (ours: the shell, this supervisor) the kernel refuses (EBUSY), so they
- * move to PARENT/leaf first — a no-op from the second container on. The
+ * move to PARENT/leaf first — once: from then on our processes are in the
+ * leaf, and detect.ts names PARENT, not the leaf, as the place for containers. The
  * root cgroup is exempt from the rule (ROOT).
  */
 function enableControllers(parent: string, root: boolean): void {

@@ -14,7 +14,7 @@
 // /sys/fs/cgroup/unified; old ones have v1 only. Rootless limits cannot work
 // there, and we say so in one line rather than pretend.
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** The controllers cellblock uses (cpu, cpuset, io, memory, pids): the rest it leaves alone. */
 export const CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids'] as const;
@@ -25,7 +25,11 @@ export interface CgroupSupport {
   version: 'v2' | 'hybrid' | 'v1' | 'none';
   /** Where the cgroup2 tree is mounted, when it is. */
   mountPoint?: string;
-  /** Our own cgroup, as /proc/self/cgroup names it ("/user.slice/…"), and its directory. */
+  /**
+   * Our own cgroup, as /proc/self/cgroup names it ("/user.slice/…"), and its
+   * directory: where containers' cgroups are made. (When we are in the leaf
+   * cellblock made, its parent: see containersParent.)
+   */
   own?: string;
   ownDir?: string;
   /** We may create cgroups below our own and move processes into them. */
@@ -48,20 +52,26 @@ export function detectCgroups(): CgroupSupport {
       ? { version: 'v1', delegated: false, controllers: [], problem: 'this host has cgroups v1 only, and rootless containers can only be limited with cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1)' }
       : { version: 'none', delegated: false, controllers: [], problem: 'no cgroup2 filesystem is mounted (mount -t cgroup2 none /sys/fs/cgroup)' };
   }
-  const own = ownCgroup();
+  const own = containersParent(unified.mountPoint, ownCgroup());
   const ownDir = join(unified.mountPoint, own);
   const base = { mountPoint: unified.mountPoint, own, ownDir };
   if (hasV1) {
     // On a hybrid host the controllers live in the v1 trees, so the cgroup2
-    // tree has none to give (its root's cgroup.controllers is empty).
+    // tree has none of the ones we use (its root's cgroup.controllers is
+    // empty, or lists a stray one such as hugetlb).
     return {
       version: 'hybrid', ...base, delegated: false, controllers: [],
-      problem: `this host has hybrid cgroups (v1 controllers; the cgroup2 tree at ${unified.mountPoint} has none): resource limits are not supported on cgroups v1 rootless systems (boot with systemd.unified_cgroup_hierarchy=1)`,
+      problem: `this host has hybrid cgroups (v1 controllers; the cgroup2 tree at ${unified.mountPoint} has none of cpu, io, memory, pids): resource limits are not supported on cgroups v1 rootless systems (boot with systemd.unified_cgroup_hierarchy=1)`,
     };
   }
   const controllers = readControllers(ownDir);
   if (!writable(ownDir, 'cgroup.procs') || !writable(ownDir, 'cgroup.subtree_control') || !writable(ownDir, '.')) {
-    return { version: 'v2', ...base, delegated: false, controllers, problem: `your cgroup ${own} is not delegated to you (you cannot write its cgroup.procs and cgroup.subtree_control): ${DELEGATE_FIX}` };
+    // A login shell (ssh, a console) sits in session-N.scope, which is root's
+    // however systemd is configured: only the user manager's subtree is ours.
+    const fix = /\/session-[^/]+\.scope$/.test(own)
+      ? 'it is a login session\'s scope, which belongs to root; run cellblock under your systemd user manager instead: systemd-run --user --scope -p Delegate=yes cellblock run …'
+      : DELEGATE_FIX;
+    return { version: 'v2', ...base, delegated: false, controllers, problem: `your cgroup ${own} is not delegated to you (you cannot write its cgroup.procs and cgroup.subtree_control): ${fix}` };
   }
   return { version: 'v2', ...base, delegated: true, controllers };
 }
@@ -100,6 +110,21 @@ function cgroupMounts(): CgroupMount[] {
 function unescapeMountPath(path: string): string {
   return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
+
+/**
+ * Where containers' cgroups go: our own cgroup — unless that is the leaf
+ * cellblock itself moved us into (src/cgroups/container.ts): the shell that
+ * ran the first container lives there now, and its next container belongs
+ * beside the first, not one level deeper ("leaf/leaf/…") each time.
+ */
+function containersParent(mountPoint: string, own: string): string {
+  if (basename(own) !== LEAF || own === `/${LEAF}`) return own;
+  const parent = dirname(own);
+  return writable(join(mountPoint, parent), 'cgroup.subtree_control') ? parent : own;
+}
+
+/** The cgroup that holds our own processes once our cgroup hands controllers down (cgroup v2's no-internal-process rule). */
+export const LEAF = 'leaf';
 
 /** The "0::/path" line of /proc/self/cgroup: our place in the v2 tree (v1 lines have a number and controller names). */
 function ownCgroup(): string {

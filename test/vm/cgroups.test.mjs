@@ -99,3 +99,14 @@ test('exec runs inside the container\'s cgroup and sees its namespace; stats rea
   child.kill('SIGKILL');
   assert.ok(!existsSync(dir));
 });
+
+test('our processes move to a leaf once: later containers go beside the first, not a level deeper', { skip }, async () => {
+  await c.run(['--pids-limit', '10'], ['true']);
+  const first = readFileSync('/proc/self/cgroup', 'utf8').trim();
+  const id = await ok(['run', '-d', '--pids-limit', '10', '--rootfs', c.rootfs, 'sleep', '1000']);
+  const own = JSON.parse(await ok(['info', '-f', 'json'])).Cgroups.Own;
+  assert.equal(readFileSync('/proc/self/cgroup', 'utf8').trim(), first, 'this process did not move again');
+  assert.equal(first, `0::${own}/leaf`, 'we are in the leaf of the cgroup containers go in');
+  assert.equal(await ok(['inspect', '-f', '{{.HostConfig.CgroupParent}}', id]), join(JSON.parse(await ok(['info', '-f', 'json'])).Cgroups.Mount, own));
+  await ok(['rm', '-f', id]);
+});
