@@ -144,7 +144,9 @@ test('inspect: docker-shaped JSON for a running and an exited container', async 
   assert.deepEqual(running.Config.Cmd, ['sh', '-c', 'sleep 1000 & echo ready; wait']);
   assert.equal(running.Config.Entrypoint, null);
   assert.equal(running.Config.Image, c.rootfs);
-  assert.deepEqual(running.HostConfig, { AutoRemove: false, ReadonlyRootfs: false, Init: false });
+  const { AutoRemove, ReadonlyRootfs, Init, Memory, NanoCpus, PidsLimit, Cgroupns } = running.HostConfig;
+  assert.deepEqual({ AutoRemove, ReadonlyRootfs, Init, Memory, NanoCpus, PidsLimit }, { AutoRemove: false, ReadonlyRootfs: false, Init: false, Memory: 0, NanoCpus: 0, PidsLimit: null });
+  assert.ok(['host', 'private'].includes(Cgroupns));
   assert.equal(running.RestartCount, 0);
 });
 
