@@ -37,8 +37,19 @@ ln -s /proc/self/fd/1 /dev/stdout
 ln -s /proc/self/fd/2 /dev/stderr
 busybox mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
 busybox mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# A fresh /tmp and /run would hide a project that lives under them on the
+# host (CI may clone it into /tmp): hold it by a bind mount meanwhile, and
+# put it back at its own path afterwards.
+mkdir -p /cellblock-project
+busybox mount --bind "$project" /cellblock-project || fail "bind $project failed"
 busybox mount -t tmpfs -o mode=1777 tmpfs /tmp
 busybox mount -t tmpfs -o mode=0755 tmpfs /run
+if [ ! -e "$project/package.json" ]; then
+  mkdir -p "$project"
+  busybox mount --move /cellblock-project "$project" || fail "mount --move to $project failed"
+else
+  busybox umount /cellblock-project
+fi
 # cgroup v2 ALONE, as on a systemd host with the unified hierarchy: every
 # controller lives here. nsdelegate makes cgroup namespaces delegation
 # boundaries (a process in a cgroup namespace cannot write the files of its

@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Runner, waitForLine } from '../../scripts/lib/as-user.mjs';
 import { buildBusyboxRootfs } from '../../scripts/lib/rootfs.mjs';
+import { pidfdOpen, waitForExit } from '../../scripts/lib/pidfd.mjs';
 
 export function containerFixture(options = {}) {
   const fixture = {};
@@ -56,6 +57,28 @@ export function leftoverProcesses(runner, namespaces = new Set()) {
       return false; // exited while we looked, or not ours to read
     }
   });
+}
+
+/**
+ * leftoverProcesses that do not go away by themselves within MS: a
+ * supervisor may still be on its way out for a moment after the CLI it
+ * answered has returned — that is not a leak, one that stays is. Each is
+ * shown with its command line.
+ */
+export function lingeringProcesses(runner, namespaces = new Set(), ms = 3000) {
+  const deadline = Date.now() + ms;
+  return leftoverProcesses(runner, namespaces).filter((pid) => {
+    const fd = pidfdOpen(Number(pid));
+    return fd !== undefined && !waitForExit(fd, Math.max(0, deadline - Date.now()));
+  }).map((pid) => `${pid}: ${describe(pid)}`);
+}
+
+function describe(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '(gone)';
+  }
 }
 
 /** Whether USER has a range in /etc/subuid (by name or uid), so --userns=subids works. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { containerPid } from '../../scripts/lib/as-user.mjs';
 import { pidfdOpen, waitForExit } from '../../scripts/lib/pidfd.mjs';
-import { assertOneLineError, containerFixture, hasSubordinateIds, leftoverProcesses } from './fixture.mjs';
+import { assertOneLineError, containerFixture, hasSubordinateIds, leftoverProcesses, lingeringProcesses } from './fixture.mjs';
 
 const c = containerFixture();
 
@@ -152,8 +152,7 @@ test('20 runs in a row leave no processes, mounts, temporary directories or reco
     namespaces.add(r.stdout.trim());
   }
   // (Namespace inode numbers are recycled once a namespace is gone, so the set may be small.)
-  const leftovers = leftoverProcesses(c.runner, namespaces);
-  assert.deepEqual(leftovers, []);
+  assert.deepEqual(lingeringProcesses(c.runner, namespaces), []);
   assert.deepEqual(await state(), before);
 });
 
