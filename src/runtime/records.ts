@@ -14,6 +14,13 @@ import type { ContainerSpec } from './spec.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
+/** The address a container's helper gave it (src/network/connect.ts): inspect's NetworkSettings. */
+export interface NetworkSettings {
+  ipAddress: string;
+  prefixLength: number;
+  gateway: string;
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -50,6 +57,8 @@ export interface ContainerRecord {
   cgroup?: string;
   /** The kernel's OOM killer killed one of its processes (memory.events oom_kill) the last time it ran. */
   oomKilled?: boolean;
+  /** Its address, while it runs with a network helper (pasta, slirp4netns). */
+  networkSettings?: NetworkSettings;
 }
 
 const containersDir = () => ensureDir(join(runtimeDir(), 'containers'));

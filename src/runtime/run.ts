@@ -18,9 +18,9 @@ export interface RunHooks {
   /**
    * The init (host PID) has its id maps and waits for "go": nothing of the
    * payload has run yet. May throw: the container then never starts, and the
-   * error is the run's (exit 125).
+   * error is the run's (exit 125). Awaited: "go" waits for it (the network helper, chapter 10).
    */
-  onReady?(pid: number): void;
+  onReady?(pid: number): void | Promise<void>;
   /** The payload has replaced the init: the container runs its command. */
   onExec?(pid: number): void;
   /** What unshare(1) printed besides the container's own output (normally nothing). */
@@ -70,9 +70,9 @@ export function startContainer(init: SpawnedInit, spec: ContainerSpec, idMap: Id
     let initPid: number | undefined;
     let execed = false;
     try {
-      const onReady = (pid: number) => {
+      const onReady = async (pid: number) => {
         initPid = pid;
-        hooks.onReady?.(pid);
+        await hooks.onReady?.(pid);
       };
       for await (const message of converse(init, idMap, { type: 'go', spec }, onReady)) {
         if (message.type === 'exec') {

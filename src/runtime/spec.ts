@@ -74,6 +74,39 @@ export interface ResourceLimits {
   deviceWriteBps?: DeviceRate[];
 }
 
+/**
+ * How the container reaches the network (chapter 10, src/network/):
+ *   none         a network namespace of its own with only `lo`
+ *   host         no network namespace: the host's interfaces, ports and all
+ *   pasta        its own namespace, with a tap device that pasta(1) (from passt) turns into host sockets
+ *   slirp4netns  the same idea, by slirp4netns(1): a user-mode TCP/IP stack
+ */
+export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
+
+/** -p HOSTIP:HOSTPORT:CPORT/PROTO, with the host port already chosen when -p CPORT left it to us. */
+export interface PortMapping {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  /** The host port was picked for the user (-p CPORT, -P): docker shows HostPort "" in PortBindings. */
+  random?: boolean;
+}
+
+export interface NetworkSpec {
+  mode: NetworkMode;
+  /** -p and -P, in the order given. */
+  ports: PortMapping[];
+  /** --add-host NAME:ADDRESS; ADDRESS may be "host-gateway" (the helper's way to the host, known when it starts). */
+  extraHosts: { name: string; address: string }[];
+  /** --dns: the nameservers of /etc/resolv.conf instead of the mode's own. */
+  dns: string[];
+  /** -P: every port the image exposes is in PORTS, on a random host port (kept for inspect). */
+  publishAll?: boolean;
+  /** Host directory holding the generated hosts, hostname and resolv.conf that are bound over the container's /etc ones. */
+  filesDir: string;
+}
+
 export interface ContainerSpec {
   id: string;
   /**
@@ -106,4 +139,6 @@ export interface ContainerSpec {
    * a cgroup namespace once it is in it, and mounts cgroup2 at /sys/fs/cgroup.
    */
   cgroupNamespace?: boolean;
+  /** --network, -p, --add-host, --dns. Absent in records made before networking: the host's network, nothing generated. */
+  network?: NetworkSpec;
 }

@@ -19,6 +19,8 @@ export interface SupervisorLine {
 export interface StdioMode {
   stdin: boolean;
   tty: boolean;
+  /** …and whether the init gets a network namespace of its own (every --network but host). */
+  netns?: boolean;
 }
 
 export interface LaunchedSupervisor extends SupervisorLine {

@@ -20,9 +20,7 @@ export interface Fifo {
 /** COUNT pipes, made in DIR (ours alone: runtimeDir()), gone from it when this returns. */
 export function fifos(dir: string, count: number): Fifo[] {
   const names = Array.from({ length: count }, (_, i) => join(dir, `fifo-${process.pid}-${i}`));
-  // By absolute path: coreutils is in every Debian (Essential), and a PATH
-  // without it must not stop us before we can say what else is missing.
-  execFileSync('/usr/bin/mkfifo', ['-m', '600', '--', ...names]);
+  mkfifo(names);
   try {
     // O_NONBLOCK: opening one end of a FIFO waits for the other to be opened,
     // except for reading without blocking. The init clears O_NONBLOCK on
@@ -35,4 +33,11 @@ export function fifos(dir: string, count: number): Fifo[] {
   } finally {
     for (const name of names) unlinkSync(name);
   }
+}
+
+/** Shell: mkfifo -m 600 PATHS… — named pipes only we can open. */
+export function mkfifo(paths: string[]): void {
+  // By absolute path: coreutils is in every Debian (Essential), and a PATH
+  // without it must not stop us before we can say what else is missing.
+  execFileSync('/usr/bin/mkfifo', ['-m', '600', '--', ...paths]);
 }

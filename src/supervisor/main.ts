@@ -45,7 +45,7 @@ if (mode.tty) {
   Object.assign(ours, { stdin: stdin?.write, stdout: stdout.read, stderr: stderr.read });
   theirs.push(stdout.write, stderr.write, ...(stdin ? [stdin.read] : []));
 }
-const init = spawnInit({ network: 'host' }, stdio);
+const init = spawnInit({ netns: mode.netns }, stdio);
 for (const fd of theirs) closeSync(fd);
 
 const { supervise } = await import('./supervise.js');

@@ -56,6 +56,16 @@ export const MSG_NOSIGNAL = 0x4000;
 /** Received descriptors arrive close-on-exec, so no child inherits them by accident. */
 export const MSG_CMSG_CLOEXEC = 0x40000000;
 
+// Network interfaces — <sys/socket.h>, <linux/sockios.h>, <net/if.h>
+export const AF_INET = 2;
+export const SOCK_DGRAM = 2;
+/** Read, then set, an interface's flags (struct ifreq: its name, then the flags). */
+export const SIOCGIFFLAGS = 0x8913;
+export const SIOCSIFFLAGS = 0x8914;
+export const IFF_UP = 0x1;
+/** IFNAMSIZ: an interface name, NUL included, fits in 16 bytes. */
+export const IFNAMSIZ = 16;
+
 // Terminal ioctls — <asm-generic/ioctls.h>. (powerpc, mips, sparc and alpha
 // number them differently; cellblock runs on x86-64 and arm64.)
 export const TCGETS = 0x5401;

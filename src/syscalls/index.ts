@@ -8,4 +8,5 @@ export { resetSignals } from './signals.js';
 export { mknod, lsetxattr, lgetxattr, llistxattr, openat2, mkdirat, openInRoot } from './files.js';
 export { tryLock, waitLock, waitLockSync } from './lock.js';
 export { socketPair, sendFd, receiveFd } from './socket.js';
+export { setInterfaceUp } from './net.js';
 export { openPty, setsid, setControllingTerminal, setWindowSize, getWindowSize, disableOutputProcessing, type Pty, type WindowSize } from './tty.js';

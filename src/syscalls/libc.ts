@@ -50,6 +50,7 @@ export const libc = {
   open: lib.func('int open(const char *path, int flags, ...)'),
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
   setsid: lib.func('int setsid(void)'),
+  socket: lib.func('int socket(int domain, int type, int protocol)'),
   socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
   sendmsg: lib.func('long sendmsg(int socket, const msghdr *message, int flags)'),
   recvmsg: lib.func('long recvmsg(int socket, msghdr *message, int flags)'),

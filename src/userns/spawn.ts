@@ -16,6 +16,7 @@
 //           --pid --fork         a pid namespace: its first child becomes pid 1
 //           --kill-child         …and unshare dying kills that child: no orphans
 //           --uts --ipc          a hostname and IPC objects of its own
+//           [--net]              a network namespace (every --network but host, chapter 10)
 //           node dist/init/main.js
 //
 // --keep-caps matters: unshare gets every capability in the new user
@@ -32,15 +33,15 @@ import { applyIdMap, type IdMapPlan } from './idmap.js';
 const INIT_SCRIPT = fileURLToPath(new URL('../init/main.js', import.meta.url));
 
 export interface NamespaceOptions {
-  /** Share the host's network (no net namespace) — the only mode before networking arrives. */
-  network: 'host';
+  /** A network namespace of its own (src/network/mode.ts); without one, the host's network is shared. */
+  netns?: boolean;
 }
 
-export function unshareArgs(_options: NamespaceOptions): string[] {
+export function unshareArgs(options: NamespaceOptions): string[] {
   return [
     '--pdeathsig', 'KILL', '--',
     'unshare', '--user', '--keep-caps', '--mount', '--propagation', 'unchanged',
-    '--pid', '--fork', '--kill-child', '--uts', '--ipc', '--',
+    '--pid', '--fork', '--kill-child', '--uts', '--ipc', ...(options.netns ? ['--net'] : []), '--',
     process.execPath, INIT_SCRIPT,
   ];
 }
@@ -160,13 +161,13 @@ export function spawnInNamespaces<FromChild, ToChild extends { type: string }>(
 /**
  * Step 2, the same for every child started in new namespaces (a container's
  * init, an unpacker): when it says "ready", write its id maps, tell the
- * caller (ONREADY), then send GO. Every other message is the caller's. Ends
+ * caller (ONREADY, awaited: a network helper may have to come up), then send GO. Every other message is the caller's. Ends
  * when the sync pipe closes; if the maps cannot be written, the child is
  * killed and the error thrown. No IDMAP: the child joined a user namespace
  * whose maps were written long ago (nsenter), and only needs its GO.
  */
 export async function* converse<FromChild extends { type: string }, ToChild extends { type: string }>(
-  child: SpawnedInNamespaces<FromChild, ToChild>, idMap: IdMapPlan | undefined, go: ToChild, onReady?: (pid: number) => void,
+  child: SpawnedInNamespaces<FromChild, ToChild>, idMap: IdMapPlan | undefined, go: ToChild, onReady?: (pid: number) => void | Promise<void>,
 ): AsyncGenerator<Exclude<FromChild, { type: 'ready' }>> {
   try {
     for await (const message of child.messages) {
@@ -177,7 +178,7 @@ export async function* converse<FromChild extends { type: string }, ToChild exte
       const { pid } = message as unknown as { pid: number };
       try {
         if (idMap) await applyIdMap(pid, idMap);
-        onReady?.(pid);
+        await onReady?.(pid);
       } catch (error) {
         await child.abort();
         throw error;

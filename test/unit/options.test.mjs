@@ -96,7 +96,7 @@ test('exit statuses: own code, 128+signal', () => {
 });
 
 test('step 1 asks unshare for every namespace and for no orphans', () => {
-  const args = unshareArgs({ network: 'host' });
+  const args = unshareArgs({});
   for (const flag of ['--user', '--keep-caps', '--mount', '--pid', '--fork', '--kill-child', '--uts', '--ipc']) assert.ok(args.includes(flag), flag);
   assert.deepEqual(args.slice(0, 2), ['--pdeathsig', 'KILL']);
   assert.ok(args.at(-1).endsWith('/init/main.js'));
