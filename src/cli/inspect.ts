@@ -7,7 +7,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findRecord, type ContainerRecord } from '../runtime/records.js';
-import type { DeviceRate, ResourceLimits } from '../runtime/spec.js';
+import type { DeviceRate, NetworkSpec, ResourceLimits } from '../runtime/spec.js';
+import { hasNetworkNamespace } from '../network/mode.js';
+import { portMap } from '../network/ports.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { imageOf, mountsOf } from './container-view.js';
 import { parseTemplate, render, TemplateError } from './template.js';
@@ -124,7 +126,9 @@ export function containerJson(record: ContainerRecord) {
       // Where its limits live while it runs (docker has no such field; "" when it has no cgroup).
       CgroupParent: record.cgroup ? dirname(record.cgroup) : '',
       Cgroupns: spec.cgroupNamespace ? 'private' : 'host',
+      ...hostNetworkJson(spec.network),
     },
+    NetworkSettings: networkSettingsJson(record, running),
     GraphDriver: {
       Name: graphDriver(record),
       Data: overlay
@@ -161,4 +165,32 @@ function graphDriver(record: ContainerRecord): string {
   const overlay = record.spec.overlay;
   if (!overlay) return 'bind';
   return overlay.fuse || existsSync(join(overlay.work, '..', 'fuse-root')) ? 'fuse-overlayfs' : 'overlay';
+}
+
+/** The network as asked for (chapter 10): docker's HostConfig fields. Records from before networking shared the host's. */
+function hostNetworkJson(network: NetworkSpec | undefined) {
+  return {
+    NetworkMode: network?.mode ?? 'host',
+    PortBindings: portMap(network?.ports ?? [], true),
+    PublishAllPorts: network?.publishAll ?? false,
+    Dns: network?.dns ?? [],
+    ExtraHosts: network?.extraHosts.length ? network.extraHosts.map(({ name, address }) => `${name}:${address}`) : null, // docker: null for none
+  };
+}
+
+/**
+ * The network as it is now: the ports bound, and the address the helper gave
+ * it, while it runs. SandboxKey is the namespace itself — docker names a
+ * file of its own there; ours is where `nsenter --net=` can find it.
+ */
+function networkSettingsJson(record: ContainerRecord, running: boolean) {
+  const settings = running ? record.networkSettings : undefined;
+  const ownNamespace = running && hasNetworkNamespace(record.spec.network);
+  return {
+    SandboxKey: ownNamespace && record.pid !== undefined ? `/proc/${record.pid}/ns/net` : '',
+    Ports: running ? portMap(record.spec.network?.ports ?? []) : {},
+    IPAddress: settings?.ipAddress ?? '',
+    IPPrefixLen: settings?.prefixLength ?? 0,
+    Gateway: settings?.gateway ?? '',
+  };
 }

@@ -6,6 +6,7 @@ import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { parseSignal } from '../runtime/options.js';
 import { findRecord, isAlive, readRecord, type ContainerRecord } from '../runtime/records.js';
 import { RunError } from '../runtime/run.js';
+import { hasNetworkNamespace } from '../network/mode.js';
 import { connectSupervisor, detachOnceStarted, endOf, launchSupervisor, waitForEnd, type ContainerEnd, type SupervisorLine } from '../supervisor/client.js';
 import { FRAME, encodeFrame } from '../supervisor/frames.js';
 import { relay, statusOf } from './attach.js';
@@ -75,7 +76,7 @@ export function kill(references: string[], options: { signal: string }): Promise
  */
 async function startContainer(record: ContainerRecord, attach: boolean, stdin: boolean): Promise<number | undefined> {
   const supervisor = launchSupervisor();
-  supervisor.configure({ stdin: record.openStdin, tty: record.spec.tty !== undefined });
+  supervisor.configure({ stdin: record.openStdin, tty: record.spec.tty !== undefined, netns: hasNetworkNamespace(record.spec.network) });
   createStorage(record);
   supervisor.start({ id: record.id, attach, foreground: false });
   if (attach) {

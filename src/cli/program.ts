@@ -81,12 +81,19 @@ program
   .option('--blkio-weight <number>', 'relative block I/O weight, 10 to 1000 (io.weight)')
   .option('--device-read-bps <device:rate>', 'read rate limit for a device, e.g. /dev/sda:1mb (io.max)', collect, [])
   .option('--device-write-bps <device:rate>', 'write rate limit for a device (io.max)', collect, [])
+  // Networking (chapter 10): docker's flags.
+  .option('--network <mode>', 'none, host, pasta or slirp4netns (default: pasta if passt is installed, else slirp4netns)')
+  .option('-p, --publish <[ip:][hostPort:]containerPort[/tcp|udp]>', "publish a container's port on the host (no hostPort: a free one)", collect, [])
+  .option('-P, --publish-all', 'publish every port the image exposes, each on a free host port')
+  .option('--add-host <name:ip>', 'add a line to /etc/hosts (ip may be host-gateway: the host, as the container reaches it)', collect, [])
+  .option('--dns <ip>', 'nameserver for /etc/resolv.conf (instead of the network helper\'s)', collect, [])
   .action(async (command: string[], options) => {
     // main.ts launched the supervisor already; now it can be told how the
     // container's stdio is wired, and spawn the init while we check the input.
     const { launchSupervisor, takeEarlySupervisor } = await import('../supervisor/client.js');
     const supervisor = takeEarlySupervisor() ?? launchSupervisor();
-    supervisor.configure({ stdin: (!options.detach && !options.tty) || (options.interactive ?? false), tty: options.tty ?? false });
+    // (A --network value that is no mode at all is refused later, by run: this only needs "host or not".)
+    supervisor.configure({ stdin: (!options.detach && !options.tty) || (options.interactive ?? false), tty: options.tty ?? false, netns: options.network !== 'host' });
     const { run } = await import('./run.js');
     process.exitCode = await run(command, options, supervisor);
   });
@@ -179,7 +186,7 @@ program
   .description('make a one-layer image from a directory')
   .argument('<dir>', 'the directory that becomes the image\'s root filesystem')
   .argument('<name>', 'the image name, e.g. localhost/demo:latest')
-  .option('-c, --change <instruction>', 'set config as a Dockerfile would: CMD, ENTRYPOINT, ENV, WORKDIR or USER', collect, [])
+  .option('-c, --change <instruction>', 'set config as a Dockerfile would: CMD, ENTRYPOINT, ENV, WORKDIR, USER or EXPOSE', collect, [])
   .addOption(new Option('--userns <mode>', 'unpack the layer for this id map (as run does)').choices(['single', 'subids']))
   .action(async (dir: string, name: string, options) => {
     const { importImage } = await import('./images.js');
@@ -203,7 +210,7 @@ containerVerb('commit', (command) => command
   .argument('[repository[:tag]]', 'name of the new image (without one, it is known by its id)')
   .option('-m, --message <message>', 'commit message, kept in the image history')
   .option('-a, --author <author>', 'author, e.g. "Ada <ada@example.com>"')
-  .option('-c, --change <instruction>', 'set config as a Dockerfile would: CMD, ENTRYPOINT, ENV, WORKDIR or USER', collect, [])
+  .option('-c, --change <instruction>', 'set config as a Dockerfile would: CMD, ENTRYPOINT, ENV, WORKDIR, USER or EXPOSE', collect, [])
   .action(async (container: string, name: string | undefined, options) => {
     const { commit } = await import('./commit.js');
     await commit(container, name, options);
@@ -315,6 +322,15 @@ container
     const { prune } = await import('./prune.js');
     process.exitCode = await prune(options);
   });
+
+containerVerb('port', (command) => command
+  .description("list a running container's published ports, or the host address of one of them")
+  .argument('<container>', 'name or id')
+  .argument('[private-port]', 'PORT or PORT/tcp|udp: only where this port of the container is published')
+  .action(async (container: string, privatePort: string | undefined) => {
+    const { port } = await import('./port.js');
+    process.exitCode = port(container, privatePort);
+  }));
 
 containerVerb('rm', (command) => command
   .description('remove containers')

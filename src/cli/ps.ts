@@ -3,6 +3,7 @@
 import { listRecords, shortId, type ContainerRecord } from '../runtime/records.js';
 import { ago, formatList, parseListFormat } from './format.js';
 import { imageOf, mountsOf, type ImageView } from './container-view.js';
+import { portsColumn } from '../network/ports.js';
 
 export interface PsOptions {
   all?: boolean;
@@ -54,8 +55,8 @@ function row(r: ContainerRecord, labels: () => Record<string, string>, trunc: bo
     // A volume by its name, anything else by its source (a tmpfs has none).
     Mounts: () => mountsOf(r).map((m) => (trunc ? ellipsis(m.Name || m.Source, 15) : m.Name || m.Source)).join(','),
     Names: () => r.name,
-    // No port publishing yet: every container shares the host's network.
-    Ports: () => '',
+    // As docker: the ports bound now, so none while it is not running.
+    Ports: () => (r.status === 'running' ? portsColumn(r.spec.network?.ports ?? []) : ''),
     RunningFor: () => `${ago(r.created)} ago`,
     State: () => r.status,
     Status: () => describeStatus(r),

@@ -16,6 +16,7 @@ import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
 import { parseLimits, type LimitFlags } from '../cgroups/limits.js';
 import { planCgroup } from '../cgroups/plan.js';
 import { detachOnceStarted, type LaunchedSupervisor } from '../supervisor/client.js';
+import { parseNetworkFlags, planNetwork, type NetworkFlags } from '../network/plan.js';
 import { detachKeysOption, relay, statusOf } from './attach.js';
 
 export interface RunOptions {
@@ -43,8 +44,8 @@ export interface RunOptions {
   tmpfs: string[];
 }
 
-/** All of run's options: its own and the resource limits (src/cgroups/limits.ts). */
-export type RunFlags = RunOptions & LimitFlags;
+/** All of run's options: its own, the resource limits (src/cgroups/limits.ts) and the network's (src/network/plan.ts). */
+export type RunFlags = RunOptions & LimitFlags & NetworkFlags;
 
 /**
  * Run POSITIONALS (IMAGE [COMMAND…], or COMMAND… with --rootfs) under
@@ -114,6 +115,7 @@ async function prepare(positionals: string[], options: RunFlags) {
   const mounts = planMounts(options);
   const resources = parseLimits(options);
   const cgroupNamespace = planCgroup(resources, (line) => process.stderr.write(`cellblock: ${line}\n`));
+  const networkRequest = parseNetworkFlags(options, (line) => process.stderr.write(`cellblock: ${line}\n`));
   if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
 
   const onProgress = lazyProgress();
@@ -128,6 +130,8 @@ async function prepare(positionals: string[], options: RunFlags) {
 
   const id = newContainerId();
   const hostname = hostnameFlag ?? shortId(id);
+  // Last of the checks: it binds the host ports (a taken one is an error) and picks the free ones.
+  const network = await planNetwork(networkRequest, source.config.ExposedPorts, containerStorage(id));
   const spec: ContainerSpec = {
     id,
     ...rootOf(source, id),
@@ -145,6 +149,7 @@ async function prepare(positionals: string[], options: RunFlags) {
     mounts,
     resources,
     cgroupNamespace,
+    network,
   };
   return { spec, idMap, name, source, entrypoint: resolved.entrypoint };
 }

@@ -7,6 +7,7 @@
 //              --env-file, then -e; a later KEY wins
 //   workdir  = -w, else WorkingDir, else /
 //   user     = -u, else User, else root
+import { parseContainerPort } from '../network/ports.js';
 import type { ContainerConfig } from './oci.js';
 
 export interface RunRequest {
@@ -45,8 +46,8 @@ export function resolveCommand(image: ContainerConfig, request: RunRequest): Res
  * a Dockerfile — runs under /bin/sh -c.
  */
 export function applyChange(config: ContainerConfig, change: string): ContainerConfig {
-  const match = /^\s*(CMD|ENTRYPOINT|ENV|WORKDIR|USER)\s+(.+?)\s*$/i.exec(change);
-  if (!match) throw new Error(`invalid --change "${change}": expected CMD, ENTRYPOINT, ENV, WORKDIR or USER followed by a value`);
+  const match = /^\s*(CMD|ENTRYPOINT|ENV|WORKDIR|USER|EXPOSE)\s+(.+?)\s*$/i.exec(change);
+  if (!match) throw new Error(`invalid --change "${change}": expected CMD, ENTRYPOINT, ENV, WORKDIR, USER or EXPOSE followed by a value`);
   const [, instruction, value] = match;
   const command = () => {
     if (!value.startsWith('[')) return ['/bin/sh', '-c', value];
@@ -63,9 +64,19 @@ export function applyChange(config: ContainerConfig, change: string): ContainerC
     case 'ENTRYPOINT': return { ...config, Entrypoint: command() };
     case 'WORKDIR': return { ...config, WorkingDir: value };
     case 'USER': return { ...config, User: value };
+    case 'EXPOSE': return { ...config, ExposedPorts: { ...config.ExposedPorts, ...exposedPorts(change, value) } };
     default: {
       if (!/^[^=\s]+=/.test(value)) throw new Error(`invalid --change "${change}": ENV takes KEY=VALUE`);
       return { ...config, Env: [...(config.Env ?? []), value] };
     }
   }
+}
+
+/** EXPOSE 80 53/udp → {"80/tcp": {}, "53/udp": {}}: what run -P publishes (src/network/ports.ts). */
+function exposedPorts(change: string, value: string): Record<string, object> {
+  return Object.fromEntries(value.split(/\s+/).map((word) => {
+    const port = parseContainerPort(word);
+    if (!port) throw new Error(`invalid --change "${change}": EXPOSE takes ports, PORT or PORT/tcp|udp`);
+    return [`${port.port}/${port.protocol}`, {}];
+  }));
 }

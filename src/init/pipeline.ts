@@ -20,6 +20,7 @@ import { mountCgroup } from './cgroup.js';
 import { openConsole } from './console.js';
 import { execPayload } from './exec.js';
 import { mountDev } from './dev.js';
+import { bindNetworkFiles, bringUpLoopback } from './network.js';
 import { mountInit, mountProc } from './proc.js';
 import { bindRootfs, makeMountsPrivate, mountSys, pivotRoot, readOnlyRoot } from './rootfs.js';
 import { switchUser } from './user.js';
@@ -57,9 +58,11 @@ export const pipeline: readonly InitStep[] = [
   mountMqueue,
   mountSys,
   mountCgroup,
+  bindNetworkFiles,
   mountVolumes,
   pivotRoot,
   readOnlyRoot,
+  bringUpLoopback,
   setHostname,
   switchUser,
   execPayload,

@@ -1,6 +1,7 @@
 // Chapter 3 — the mount namespace: a root filesystem of the container's own.
+import { hasNetworkNamespace } from '../network/mode.js';
 import {
-  MNT_DETACH, MS_BIND, MS_PRIVATE, MS_REC,
+  MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC,
   chdir, makeReadOnly, mount, pivotRoot as pivotRootCall, umount2,
 } from '../syscalls/index.js';
 import { prepareMountpoint } from './paths.js';
@@ -36,12 +37,20 @@ export const bindRootfs: InitStep = {
 export const mountSys: InitStep = {
   name: 'mount-sys',
   chapter: 3,
-  run({ root }) {
-    // A fresh sysfs may only be mounted by the owner of a network namespace;
-    // sharing the host's network, we show the host's /sys instead, read-only
-    // (what rootless podman does with --network host).
-    // Shell: mount --rbind /sys ROOT/sys && mount -o remount,bind,ro ROOT/sys
+  run({ spec, root }) {
     const target = prepareMountpoint(root, 'sys', 'dir');
+    if (hasNetworkNamespace(spec.network)) {
+      // sysfs shows the network devices of the namespace of whoever mounts
+      // it (/sys/class/net), so the kernel lets only the owner of a network
+      // namespace mount one. Ours was made with our user namespace: a fresh
+      // sysfs, read-only as docker mounts it, lists the container's lo and eth0.
+      // Shell: mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ROOT/sys
+      mount('sysfs', target, 'sysfs', MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      return;
+    }
+    // Sharing the host's network, we may not mount a sysfs: we show the
+    // host's /sys instead, read-only (what rootless podman does with --network host).
+    // Shell: mount --rbind /sys ROOT/sys && mount -o remount,bind,ro ROOT/sys
     mount('/sys', target, null, MS_BIND | MS_REC);
     makeReadOnly(target, true);
   },

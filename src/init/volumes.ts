@@ -59,7 +59,8 @@ export const mountVolumes: InitStep = {
 
 const TMPFS_FLAGS: Record<TmpfsFlag, number> = { noexec: MS_NOEXEC, nosuid: MS_NOSUID, nodev: MS_NODEV };
 
-function mountOne(root: string, entry: MountSpec): void {
+/** Mount ENTRY in the container whose root is ROOT (also used for the generated /etc files: network.ts). */
+export function mountOne(root: string, entry: MountSpec): void {
   const kind = entry.type === 'bind' && entry.file ? 'file' : 'dir';
   const place = openBeneath(root, entry.target, kind)!;
   try {

@@ -16,6 +16,7 @@ import { detectCgroups } from '../cgroups/detect.js';
 import { formatSize } from '../cgroups/limits.js';
 import type { ResourceLimits } from '../runtime/spec.js';
 import { containerStdio, type SupervisorFds } from './stdio.js';
+import { connectNetwork, type ConnectedNetwork } from '../network/connect.js';
 
 /** The first frame from the CLI that started us: which container, and how it stays attached. */
 export interface StartRequest {
@@ -67,11 +68,16 @@ export async function supervise(init: SpawnedInit, control: Socket, controlFrame
   });
   await clients.listen(attachSocketPath(record.id));
 
+  let network: ConnectedNetwork | undefined;
   const running = startContainer(init, record.spec, planIdMap(record.userns), {
-    onReady: (pid) => {
-      if (!record.spec.cgroupNamespace) return;
-      cgroup = createCgroupFor(record.id, record.spec.resources ?? {}, pid);
-      updateRecord(record.id, { cgroup: cgroup.path, oomKilled: undefined });
+    onReady: async (pid) => {
+      if (record.spec.cgroupNamespace) {
+        cgroup = createCgroupFor(record.id, record.spec.resources ?? {}, pid);
+        updateRecord(record.id, { cgroup: cgroup.path, oomKilled: undefined });
+      }
+      // Chapter 10: the /etc files, and the network helper up on the init's namespaces, before "go".
+      network = await connectNetwork(record, pid);
+      updateRecord(record.id, { networkSettings: network.settings });
     },
     onExec: (pid) => {
       const startedAt = new Date().toISOString();
@@ -91,6 +97,7 @@ export async function supervise(init: SpawnedInit, control: Socket, controlFrame
     status = failure instanceof RunError ? failure.exitCode : EXIT_RUNTIME_FAILED;
     error = (failure as Error).message;
   }
+  await network?.disconnect(); // the helper holds the network namespace open: it goes now
   // pid 1's exit ended every process in its namespace, so the pipes' last
   // writers are gone: the output ends, with nothing left unread.
   stdio.resume(); // (if the command never ran, nobody resumed it)
@@ -101,7 +108,7 @@ export async function supervise(init: SpawnedInit, control: Socket, controlFrame
   error ??= problem;
   updateRecord(record.id, {
     status: 'exited', exitCode: status, error, finishedAt: new Date().toISOString(),
-    pid: undefined, pidStartTime: undefined, supervisorPid: undefined, cgroup: undefined, oomKilled,
+    pid: undefined, pidStartTime: undefined, supervisorPid: undefined, cgroup: undefined, oomKilled, networkSettings: undefined,
   });
   // docker keeps State.Error empty for an OOM kill (State.OOMKilled says it); the client is told in words.
   const said = error ?? (oomKilled && status === 137 ? oomMessage(record.spec.resources) : undefined);

@@ -63,7 +63,8 @@ test('the container\'s environment, -e and --env-file on top, HOME from the user
   // -w is looked up inside the container: an absolute symlink there stays there.
   assert.equal((await exec(['box', 'ln', '-s', '/etc', '/tmp/etc-link'])).code, 0);
   const linked = await exec(['-w', '/tmp/etc-link', 'box', 'sh', '-c', 'pwd; ls']);
-  assert.deepEqual(linked.stdout.split('\n'), ['/etc', 'group', 'passwd', '']);
+  // (hostname, hosts and resolv.conf are the files every container gets: chapter 10.)
+  assert.deepEqual(linked.stdout.split('\n'), ['/etc', 'group', 'hostname', 'hosts', 'passwd', 'resolv.conf', '']);
 });
 
 test('-u alice and -u 0; with a single-id map only 0 exists', async (t) => {

@@ -100,7 +100,8 @@ test('an unreadable --env-file, a bad -u or -e, an unknown flag or a missing roo
 });
 
 test('without util-linux on PATH: one line naming what is missing, exit 125, no hang', async () => {
-  const r = await c.runner.cellblock(['run', '--rm', '--rootfs', c.rootfs, 'true'], { env: { PATH: '/nonexistent' } });
+  // (--network none: the default network's helper, pasta, is not on that PATH either, and would be named first.)
+  const r = await c.runner.cellblock(['run', '--rm', '--network', 'none', '--rootfs', c.rootfs, 'true'], { env: { PATH: '/nonexistent' } });
   assertOneLineError(assert, r, /cannot start setpriv\/unshare \(util-linux\): spawn setpriv ENOENT/);
 });
 

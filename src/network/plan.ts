@@ -1,0 +1,89 @@
+// Chapter 10 — run's network flags, checked before anything exists:
+// --network, -p, -P, --add-host, --dns. Everything wrong is a one-line error
+// (exit 125) before the container has a record; a taken host port too.
+import { isIP } from 'node:net';
+import type { NetworkMode, NetworkSpec } from '../runtime/spec.js';
+import { HOST_GATEWAY } from './etc-files.js';
+import { claimHostPorts } from './host-ports.js';
+import { chooseNetworkMode, parseNetworkMode, type HostTools } from './mode.js';
+import { exposedPortRequests, parsePublish, type PortRequest } from './ports.js';
+
+/** The flags as commander gives them. */
+export interface NetworkFlags {
+  network?: string;
+  publish: string[];
+  publishAll?: boolean;
+  addHost: string[];
+  dns: string[];
+}
+
+/** The flags, checked: what is left to do needs the image (for -P) and binds ports. */
+export interface NetworkRequest {
+  mode: NetworkMode;
+  ports: PortRequest[];
+  publishAll: boolean;
+  extraHosts: NetworkSpec['extraHosts'];
+  dns: string[];
+}
+
+/** The cheap checks, before any pull. WARN says one line on stderr. */
+export function parseNetworkFlags(flags: NetworkFlags, warn: (line: string) => void, host?: HostTools): NetworkRequest {
+  const requested = flags.network === undefined ? undefined : parseNetworkMode(flags.network);
+  let ports = flags.publish.map(parsePublish);
+  const extraHosts = flags.addHost.map(parseAddHost);
+  const dns = flags.dns.map(parseDns);
+  const mode = chooseNetworkMode(requested, host);
+  let publishAll = flags.publishAll ?? false;
+  if (mode === 'none') {
+    if (ports.length > 0 || publishAll) throw new Error(`-p/-P: a container with --network none has no network to publish ports on`);
+    const gateway = extraHosts.find((entry) => entry.address === HOST_GATEWAY);
+    if (gateway) throw new Error(`--add-host ${gateway.name}:${HOST_GATEWAY}: a container with --network none has no way to the host`);
+  }
+  if (mode === 'host' && (ports.length > 0 || publishAll)) {
+    // docker's words: the container's ports ARE the host's already.
+    warn('warning: published ports are discarded when using host network mode');
+    ports = [];
+    publishAll = false;
+  }
+  if (mode === 'slirp4netns') {
+    const ipv6 = ports.find((port) => isIP(port.hostIp) === 6);
+    if (ipv6) throw new Error(`-p ${ipv6.given}: slirp4netns publishes ports on IPv4 addresses only (--network pasta does both)`);
+  }
+  return { mode, ports, publishAll, extraHosts, dns };
+}
+
+/**
+ * The container's NetworkSpec: -P's ports added (those the image exposes and
+ * no -p names already), then every host port bound once, free ones picked
+ * (host-ports.ts). FILES_DIR is the container's own directory.
+ */
+export async function planNetwork(request: NetworkRequest, exposedPorts: Record<string, unknown> | undefined, filesDir: string): Promise<NetworkSpec> {
+  const named = new Set(request.ports.map((port) => `${port.containerPort}/${port.protocol}`));
+  const exposed = request.publishAll ? exposedPortRequests(exposedPorts).filter((port) => !named.has(`${port.containerPort}/${port.protocol}`)) : [];
+  const ports = await claimHostPorts([...request.ports, ...exposed]);
+  return {
+    mode: request.mode,
+    ports,
+    extraHosts: request.extraHosts,
+    dns: request.dns,
+    ...(request.publishAll ? { publishAll: true } : {}),
+    filesDir,
+  };
+}
+
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+
+/** --add-host NAME:ADDRESS (or NAME=ADDRESS); ADDRESS an IP (IPv6 may be in brackets) or host-gateway. */
+export function parseAddHost(value: string): { name: string; address: string } {
+  const at = value.includes('=') ? value.indexOf('=') : value.indexOf(':');
+  const name = value.slice(0, at);
+  const address = value.slice(at + 1).replace(/^\[(.*)\]$/, '$1');
+  if (at <= 0 || !HOST_NAME.test(name)) throw new Error(`invalid --add-host ${JSON.stringify(value)}: expected NAME:IP or NAME:${HOST_GATEWAY}`);
+  if (address !== HOST_GATEWAY && isIP(address) === 0) throw new Error(`invalid --add-host ${JSON.stringify(value)}: "${address}" is not an IP address (or ${HOST_GATEWAY})`);
+  return { name, address };
+}
+
+export function parseDns(value: string): string {
+  if (isIP(value) === 0) throw new Error(`invalid --dns ${JSON.stringify(value)}: not an IP address`);
+  return value;
+}
