@@ -35,6 +35,9 @@ ln -s /proc/self/fd /dev/fd
 ln -s /proc/self/fd/0 /dev/stdin
 ln -s /proc/self/fd/1 /dev/stdout
 ln -s /proc/self/fd/2 /dev/stderr
+# pasta and slirp4netns (the containers' network, chapter 10) open /dev/net/tun:
+# Debian's udev rules make it 0666, devtmpfs alone 0600.
+if [[ -c /dev/net/tun ]]; then chmod 0666 /dev/net/tun; fi
 busybox mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
 busybox mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # A fresh /tmp and /run would hide a project that lives under them on the

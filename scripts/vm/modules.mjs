@@ -22,6 +22,7 @@ export const WANTED_MODULES = [
   'crc32c_generic',
   'ext4',
   'fuse', // fuse-overlayfs, cellblock's overlay fallback
+  'tun', // /dev/net/tun: the tap device of pasta and slirp4netns, the containers' network
 ];
 
 /** Module names use - and _ interchangeably; the kernel reports them with _. */
