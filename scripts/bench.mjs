@@ -82,7 +82,9 @@ function podmanRuntime() {
 
 const tools = [];
 tools.push({ name: 'node -e 0 (one Node start, for scale)', argv: () => [process.execPath, '-e', '0'] });
-tools.push({ name: 'cellblock run --rm', argv: () => [process.execPath, '--', runner.cli, 'run', '--rm', '--rootfs', rootfs, 'true'], baseline: true });
+// Like for like with podman --network none below; the default network (pasta) costs its own row.
+tools.push({ name: 'cellblock run --rm --network none', argv: () => [process.execPath, '--', runner.cli, 'run', '--rm', '--network', 'none', '--rootfs', rootfs, 'true'], baseline: true });
+tools.push({ name: 'cellblock run --rm (default network)', argv: () => [process.execPath, '--', runner.cli, 'run', '--rm', '--rootfs', rootfs, 'true'] });
 if (installed('crun')) {
   const bundle = await crunBundle();
   let n = 0;
