@@ -42,7 +42,9 @@ try {
   const imported = await runner.cellblock(['import', '--change', 'CMD ["sh"]', rootfs, IMAGE]);
   if (imported.code !== 0) throw new Error(`cellblock import failed (exit ${imported.code}): ${imported.stderr.trim()}`);
   console.log((await runner.cellblock(['images'])).stdout);
-  const inside = await runner.cellblock(['run', '--rm', IMAGE, 'sh', '-c', probe]);
+  // --network none: the probe needs no network, and the demo must work offline
+  // on a machine with no network helper (passt, slirp4netns) installed.
+  const inside = await runner.cellblock(['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', probe]);
   if (inside.code !== 0) throw new Error(`cellblock run failed (exit ${inside.code}): ${inside.stderr.trim()}`);
   const container = parse(inside.stdout);
 
