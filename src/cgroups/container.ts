@@ -25,7 +25,6 @@ import { limitFiles } from './limits.js';
 import { keyedValues } from './usage.js';
 import { assertEnforceable } from './plan.js';
 
-
 /** A cgroup file write that fails says which file, what, and the errno name: write(cellblock-1f2e/memory.max): EINVAL. */
 function writeCgroupFile(dir: string, file: string, value: string): void {
   try {
@@ -171,9 +170,10 @@ function makeFreshDir(path: string): void {
 /** --cpuset-cpus may only name CPUs our own cgroup has: say which, as docker does. */
 function checkCpuset(parent: string, requested: string | undefined): void {
   if (requested === undefined) return;
-  const available = cpuList(readCgroupFile(parent, 'cpuset.cpus.effective').trim());
+  const effective = readCgroupFile(parent, 'cpuset.cpus.effective').trim();
+  const available = cpuList(effective);
   const missing = [...cpuList(requested)].filter((cpu) => !available.has(cpu));
-  if (missing.length) throw new Error(`--cpuset-cpus ${requested}: CPUs ${missing.join(',')} are not available (available: ${readCgroupFile(parent, 'cpuset.cpus.effective').trim()})`);
+  if (missing.length) throw new Error(`--cpuset-cpus ${requested}: CPUs ${missing.join(',')} are not available (available: ${effective})`);
 }
 
 /** "0-2,4" → {0,1,2,4} */
