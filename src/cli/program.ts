@@ -82,7 +82,8 @@ program
   .option('--device-read-bps <device:rate>', 'read rate limit for a device, e.g. /dev/sda:1mb (io.max)', collect, [])
   .option('--device-write-bps <device:rate>', 'write rate limit for a device (io.max)', collect, [])
   // Networking (chapter 10): docker's flags.
-  .option('--network <mode>', 'none, host, pasta or slirp4netns (default: pasta if passt is installed, else slirp4netns)')
+  .option('--network <mode>', 'none, host, pasta, slirp4netns, or a network made by `network create` (default: pasta if passt is installed, else slirp4netns)')
+  .option('--network-alias <name>', 'another name the container has on its user-defined network', collect, [])
   .option('-p, --publish <[ip:][hostPort:]containerPort[/tcp|udp]>', "publish a container's port on the host (no hostPort: a free one)", collect, [])
   .option('-P, --publish-all', 'publish every port the image exposes, each on a free host port')
   .option('--add-host <name:ip>', 'add a line to /etc/hosts (ip may be host-gateway: the host, as the container reaches it)', collect, [])
@@ -92,8 +93,12 @@ program
     // container's stdio is wired, and spawn the init while we check the input.
     const { launchSupervisor, takeEarlySupervisor } = await import('../supervisor/client.js');
     const supervisor = takeEarlySupervisor() ?? launchSupervisor();
-    // (A --network value that is no mode at all is refused later, by run: this only needs "host or not".)
-    supervisor.configure({ stdin: (!options.detach && !options.tty) || (options.interactive ?? false), tty: options.tty ?? false, netns: options.network !== 'host' });
+    // (A --network value is checked later, by run: this only needs "host or not", and "a network of one's own or not".)
+    const { namesUserNetwork } = await import('../network/mode.js');
+    supervisor.configure({
+      stdin: (!options.detach && !options.tty) || (options.interactive ?? false), tty: options.tty ?? false,
+      netns: options.network !== 'host', rootlessNetns: namesUserNetwork(options.network),
+    });
     const { run } = await import('./run.js');
     process.exitCode = await run(command, options, supervisor);
   });
@@ -459,6 +464,62 @@ volume
   .action(async (options) => {
     const { volumePrune } = await import('./volume.js');
     await volumePrune(options);
+  });
+
+const network = program.command('network').description('manage user-defined networks (containers on one reach each other by name)');
+network
+  .command('create')
+  .description('create a network: a bridge in the rootless network namespace, made when a container first joins')
+  .argument('<name>', 'the network name: [a-zA-Z0-9][a-zA-Z0-9_.-]*')
+  .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.89.5.0/24 (default: the first free 10.89.N.0/24)')
+  .option('--gateway <ip>', "the bridge's address (default: the subnet's first)")
+  .option('-d, --driver <driver>', 'network driver (only "bridge")', 'bridge')
+  .action(async (name: string, options) => {
+    const { networkCreate } = await import('./network.js');
+    networkCreate(name, options);
+  });
+network
+  .command('ls')
+  .description('list networks')
+  .option('-q, --quiet', 'only show names')
+  .action(async (options) => {
+    const { networkLs } = await import('./network.js');
+    networkLs(options);
+  });
+network
+  .command('inspect')
+  .description('show networks as JSON, with the containers on them')
+  .argument('<network...>', 'names (or id prefixes)')
+  .action(async (names: string[]) => {
+    const { networkInspect } = await import('./network.js');
+    await networkInspect(names);
+  });
+network
+  .command('rm')
+  .description('remove networks no container is on')
+  .argument('<network...>', 'names (or id prefixes)')
+  .action(async (names: string[]) => {
+    const { networkRm } = await import('./network.js');
+    process.exitCode = networkRm(names);
+  });
+network
+  .command('connect')
+  .description('put a container on another network (now, if it runs)')
+  .argument('<network>', 'network name')
+  .argument('<container>', 'name or id')
+  .option('--alias <name>', 'another name the container has on this network', collect, [])
+  .action(async (name: string, container: string, options) => {
+    const { networkConnect } = await import('./network.js');
+    await networkConnect(name, container, options);
+  });
+network
+  .command('disconnect')
+  .description('take a container off a network')
+  .argument('<network>', 'network name')
+  .argument('<container>', 'name or id')
+  .action(async (name: string, container: string) => {
+    const { networkDisconnect } = await import('./network.js');
+    await networkDisconnect(name, container);
   });
 
 containerVerb('exec', (command) => command

@@ -117,6 +117,9 @@ async function prepare(positionals: string[], options: RunFlags) {
   const cgroupNamespace = planCgroup(resources, (line) => process.stderr.write(`cellblock: ${line}\n`));
   const networkRequest = parseNetworkFlags(options, (line) => process.stderr.write(`cellblock: ${line}\n`));
   if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
+  // Containers on user-defined networks share the rootless network namespace's user namespace, mapped the default way.
+  const sharedMap = networkRequest.networks ? planIdMap(undefined).mode : undefined;
+  if (sharedMap && idMap.mode !== sharedMap) throw new Error(`--userns=${idMap.mode}: containers on network ${networkRequest.networks![0].name} share one user namespace, mapped --userns=${sharedMap}`);
 
   const onProgress = lazyProgress();
   const source = await resolveRootfs(positionals, { ...options, platform, onProgress }, idMap);

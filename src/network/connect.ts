@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { attachSocketPath, type ContainerRecord, type NetworkSettings } from '../runtime/records.js';
 import { runtimeDir } from '../runtime/paths.js';
 import type { NetworkMode, NetworkSpec } from '../runtime/spec.js';
-import { HOST_GATEWAY, etcFileContents, nameserversOf, writeEtcFiles } from './etc-files.js';
+import { HOST_GATEWAY, etcFileContents, nameserversOf, writeEtcFiles, type EtcFile } from './etc-files.js';
+import { joinNetworks, leaveNetworks } from './join.js';
 import type { HelperProcess } from './helper.js';
 import { hostRoute } from './host-route.js';
 import { PASTA_DNS, startPasta } from './pasta.js';
@@ -32,6 +33,11 @@ interface Addressing {
 export async function connectNetwork(record: ContainerRecord, pid: number): Promise<ConnectedNetwork> {
   const network = record.spec.network;
   if (!network) return { disconnect: async () => {} }; // made before networking: the host's, nothing generated
+  if (network.mode === 'bridge') {
+    // User-defined networks: veth pairs to bridges in the rootless network namespace (join.ts).
+    const joined = await joinNetworks(record, pid, (addressing) => writeFiles(record, network, addressing).hosts);
+    return { settings: joined.settings, disconnect: leaveNetworks };
+  }
   const addressing = addressingOf(network.mode);
   writeFiles(record, network, addressing);
   const helper = await startHelperFor(record.id, network, pid, addressing);
@@ -57,11 +63,12 @@ function addressingOf(mode: NetworkMode): Addressing {
   return {};
 }
 
-function writeFiles(record: ContainerRecord, network: NetworkSpec, addressing: Addressing): void {
+/** Write the three files; returns what they say. */
+function writeFiles(record: ContainerRecord, network: NetworkSpec, addressing: Addressing): Record<EtcFile, string> {
   const hostResolvConf = readHostFile('/etc/resolv.conf');
   // Sharing the host's network, the host is 127.0.0.1; none has no way there (refused by plan.ts).
   const toHost = addressing.hostGateway ?? '127.0.0.1';
-  writeEtcFiles(network.filesDir, etcFileContents({
+  const contents = etcFileContents({
     mode: network.mode,
     hostname: record.spec.hostname,
     name: record.name,
@@ -71,7 +78,9 @@ function writeFiles(record: ContainerRecord, network: NetworkSpec, addressing: A
     nameservers: network.dns.length > 0 ? network.dns : addressing.dns ? [addressing.dns] : nameserversOf(hostResolvConf),
     hostResolvConf,
     hostHosts: network.mode === 'host' ? readHostFile('/etc/hosts') : '',
-  }));
+  });
+  writeEtcFiles(network.filesDir, contents);
+  return contents;
 }
 
 function readHostFile(path: string): string {

@@ -26,12 +26,22 @@ export const CONTAINER_INTERFACE = 'eth0';
 /** The device both helpers open to make the container's tap interface. */
 export const TUN_DEVICE = '/dev/net/tun';
 
+/**
+ * --network VALUE: a mode, or else the name of a user-defined network
+ * (`network create`), which is the mode "bridge"; whether that network
+ * exists is plan.ts's question.
+ */
 export function parseNetworkMode(value: string): NetworkMode {
   if ((NETWORK_MODES as string[]).includes(value)) return value as NetworkMode;
   if (value === 'bridge' || value === 'default') {
-    throw new Error(`--network ${value}: there is no bridge network here: leave --network out for the default (pasta, or slirp4netns), or use ${modeList()}`);
+    throw new Error(`--network ${value}: there is no default bridge network here: leave --network out for the default (pasta, or slirp4netns), use ${modeList()}, or a network of your own (cellblock network create NAME)`);
   }
-  throw new Error(`--network ${JSON.stringify(value)}: no such network mode (use ${modeList()})`);
+  return 'bridge';
+}
+
+/** Whether --network VALUE names a user-defined network (told early, before the value is checked: supervisor/main.ts). */
+export function namesUserNetwork(value: string | undefined): boolean {
+  return value !== undefined && !(NETWORK_MODES as string[]).includes(value) && value !== 'bridge' && value !== 'default';
 }
 
 const modeList = () => NETWORK_MODES.join(', ');
@@ -66,6 +76,8 @@ export interface HostTools {
  */
 export function chooseNetworkMode(requested: NetworkMode | undefined, host: HostTools = hostTools()): NetworkMode {
   if (requested === 'none' || requested === 'host') return requested;
+  // A user-defined network goes out through the default helper, run in the rootless network namespace.
+  if (requested === 'bridge') return (chooseNetworkMode(undefined, host), 'bridge');
   const mode = requested ?? defaultMode(host);
   const flag = requested ? `--network ${mode}` : `the default network (${mode})`;
   if (!host.has(mode)) {

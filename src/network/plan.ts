@@ -5,12 +5,14 @@ import { isIP } from 'node:net';
 import type { NetworkMode, NetworkSpec } from '../runtime/spec.js';
 import { HOST_GATEWAY } from './etc-files.js';
 import { claimHostPorts } from './host-ports.js';
+import { findNetwork } from './networks.js';
 import { chooseNetworkMode, parseNetworkMode, type HostTools } from './mode.js';
 import { exposedPortRequests, parsePublish, type PortRequest } from './ports.js';
 
 /** The flags as commander gives them. */
 export interface NetworkFlags {
   network?: string;
+  networkAlias: string[];
   publish: string[];
   publishAll?: boolean;
   addHost: string[];
@@ -24,6 +26,8 @@ export interface NetworkRequest {
   publishAll: boolean;
   extraHosts: NetworkSpec['extraHosts'];
   dns: string[];
+  /** --network NAME: that network (it exists), with --network-alias. */
+  networks?: NonNullable<NetworkSpec['networks']>;
 }
 
 /** The cheap checks, before any pull. WARN says one line on stderr. */
@@ -34,6 +38,11 @@ export function parseNetworkFlags(flags: NetworkFlags, warn: (line: string) => v
   const dns = flags.dns.map(parseDns);
   const mode = chooseNetworkMode(requested, host);
   let publishAll = flags.publishAll ?? false;
+  const networks = mode === 'bridge' ? [{ name: findNetwork(flags.network!).name, aliases: flags.networkAlias.map(parseAlias) }] : undefined;
+  if (!networks && flags.networkAlias.length > 0) throw new Error(`--network-alias: only a container on a user-defined network (--network NAME) has aliases`);
+  if (mode === 'bridge' && (ports.length > 0 || publishAll)) {
+    throw new Error(`-p/-P: ports are published from the default network only: a container on network ${networks![0].name} cannot publish them yet`);
+  }
   if (mode === 'none') {
     if (ports.length > 0 || publishAll) throw new Error(`-p/-P: a container with --network none has no network to publish ports on`);
     const gateway = extraHosts.find((entry) => entry.address === HOST_GATEWAY);
@@ -49,7 +58,7 @@ export function parseNetworkFlags(flags: NetworkFlags, warn: (line: string) => v
     const ipv6 = ports.find((port) => isIP(port.hostIp) === 6);
     if (ipv6) throw new Error(`-p ${ipv6.given}: slirp4netns publishes ports on IPv4 addresses only (--network pasta does both)`);
   }
-  return { mode, ports, publishAll, extraHosts, dns };
+  return { mode, ports, publishAll, extraHosts, dns, ...(networks ? { networks } : {}) };
 }
 
 /**
@@ -67,6 +76,7 @@ export async function planNetwork(request: NetworkRequest, exposedPorts: Record<
     extraHosts: request.extraHosts,
     dns: request.dns,
     ...(request.publishAll ? { publishAll: true } : {}),
+    ...(request.networks ? { networks: request.networks } : {}),
     filesDir,
   };
 }
@@ -81,6 +91,12 @@ export function parseAddHost(value: string): { name: string; address: string } {
   if (at <= 0 || !HOST_NAME.test(name)) throw new Error(`invalid --add-host ${JSON.stringify(value)}: expected NAME:IP or NAME:${HOST_GATEWAY}`);
   if (address !== HOST_GATEWAY && isIP(address) === 0) throw new Error(`invalid --add-host ${JSON.stringify(value)}: "${address}" is not an IP address (or ${HOST_GATEWAY})`);
   return { name, address };
+}
+
+/** --network-alias NAME: another name the container has on its network. */
+export function parseAlias(value: string): string {
+  if (!HOST_NAME.test(value)) throw new Error(`invalid --network-alias ${JSON.stringify(value)}: letters, digits, ".", "_" and "-"`);
+  return value;
 }
 
 export function parseDns(value: string): string {

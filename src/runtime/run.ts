@@ -50,7 +50,7 @@ export interface RunningContainer {
 const UNSHARE_SIGKILL_BUG = 'sigprocmask unblock failed';
 
 /** Run SPEC in INIT (spawned already: it needs nothing from us until "go") to the end. */
-export function startContainer(init: SpawnedInit, spec: ContainerSpec, idMap: IdMapPlan, hooks: RunHooks = {}): RunningContainer {
+export function startContainer(init: SpawnedInit, spec: ContainerSpec, idMap: IdMapPlan | undefined, hooks: RunHooks = {}): RunningContainer {
   let payloadPid: number | undefined;
   let interrupted: NodeJS.Signals | undefined;
   const kill = (signal: NodeJS.Signals) => {

@@ -80,8 +80,9 @@ export interface ResourceLimits {
  *   host         no network namespace: the host's interfaces, ports and all
  *   pasta        its own namespace, with a tap device that pasta(1) (from passt) turns into host sockets
  *   slirp4netns  the same idea, by slirp4netns(1): a user-mode TCP/IP stack
+ *   bridge       user-defined networks (`--network NAME`): a veth pair to a bridge in the rootless network namespace
  */
-export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
+export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns' | 'bridge';
 
 /** -p HOSTIP:HOSTPORT:CPORT/PROTO, with the host port already chosen when -p CPORT left it to us. */
 export interface PortMapping {
@@ -103,6 +104,8 @@ export interface NetworkSpec {
   dns: string[];
   /** -P: every port the image exposes is in PORTS, on a random host port (kept for inspect). */
   publishAll?: boolean;
+  /** bridge: the user-defined networks it is on (the first gives its default route), and its --network-alias names there. */
+  networks?: { name: string; aliases: string[] }[];
   /** Host directory holding the generated hosts, hostname and resolv.conf that are bound over the container's /etc ones. */
   filesDir: string;
 }

@@ -21,6 +21,8 @@ export interface StdioMode {
   tty: boolean;
   /** …and whether the init gets a network namespace of its own (every --network but host). */
   netns?: boolean;
+  /** --network NAME: the init joins the rootless network namespace's user namespace (src/network/rootless-netns.ts). */
+  rootlessNetns?: boolean;
 }
 
 export interface LaunchedSupervisor extends SupervisorLine {

@@ -45,8 +45,17 @@ if (mode.tty) {
   Object.assign(ours, { stdin: stdin?.write, stdout: stdout.read, stderr: stderr.read });
   theirs.push(stdout.write, stderr.write, ...(stdin ? [stdin.read] : []));
 }
-const init = spawnInit({ netns: mode.netns }, stdio);
+// --network NAME: the rootless network namespace must exist before the init
+// can join its user namespace (src/network/rootless-netns.ts). If it cannot
+// be had, the init is spawned in namespaces of its own and the error told
+// when it is ready (supervise.ts): the CLI hears it the usual way.
+let rootlessNetns: { holder?: number; error?: Error } | undefined;
+if (mode.rootlessNetns) {
+  const { reserveRootlessNetns } = await import('../network/rootless-netns.js');
+  rootlessNetns = await reserveRootlessNetns().then((holder) => ({ holder }), (error: Error) => ({ error }));
+}
+const init = spawnInit({ netns: mode.netns, joinUserns: rootlessNetns?.holder }, stdio);
 for (const fd of theirs) closeSync(fd);
 
 const { supervise } = await import('./supervise.js');
-await supervise(init, control, controlFrames, ours);
+await supervise(init, control, controlFrames, ours, rootlessNetns);

@@ -27,11 +27,14 @@ export interface StartRequest {
   foreground: boolean;
 }
 
-export async function supervise(init: SpawnedInit, control: Socket, controlFrames: FrameDecoder, fds: SupervisorFds): Promise<never> {
+export async function supervise(
+  init: SpawnedInit, control: Socket, controlFrames: FrameDecoder, fds: SupervisorFds, rootlessNetns?: { holder?: number; error?: Error },
+): Promise<never> {
   const first = await nextFrame(controlFrames);
   if (first?.type !== FRAME.start) {
     // The CLI found a problem in its input (or died) before it had a container for us.
     await init.abort();
+    if (rootlessNetns?.holder !== undefined) await (await import('../network/join.js')).leaveNetworks();
     process.exit(0);
   }
   const request = frameJson<StartRequest>(first);
@@ -69,8 +72,11 @@ export async function supervise(init: SpawnedInit, control: Socket, controlFrame
   await clients.listen(attachSocketPath(record.id));
 
   let network: ConnectedNetwork | undefined;
-  const running = startContainer(init, record.spec, planIdMap(record.userns), {
+  // Joined to the rootless network namespace's user namespace, the init has its maps already.
+  const idMap = rootlessNetns?.holder === undefined ? planIdMap(record.userns) : undefined;
+  const running = startContainer(init, record.spec, idMap, {
     onReady: async (pid) => {
+      if (rootlessNetns?.error) throw rootlessNetns.error;
       if (record.spec.cgroupNamespace) {
         cgroup = createCgroupFor(record.id, record.spec.resources ?? {}, pid);
         updateRecord(record.id, { cgroup: cgroup.path, oomKilled: undefined });

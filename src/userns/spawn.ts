@@ -19,6 +19,13 @@
 //           [--net]              a network namespace (every --network but host, chapter 10)
 //           node dist/init/main.js
 //
+// On a user-defined network (chapter 10) there is no --user: the chain is
+// `nsenter --user=/proc/HOLDER/ns/user -- unshare --mount … --net`, joining
+// the rootless network namespace's user namespace (src/network/rootless-netns.ts),
+// whose maps were written when it was made. The container's namespaces are
+// then owned by that user namespace, like the bridge it is plugged into —
+// which is what lets a veth pair join the two (src/network/veth.ts).
+//
 // --keep-caps matters: unshare gets every capability in the new user
 // namespace, but exec recomputes them, and while no uid is mapped yet the
 // process is "nobody" inside, so exec would drop them all. Keeping them as
@@ -35,12 +42,15 @@ const INIT_SCRIPT = fileURLToPath(new URL('../init/main.js', import.meta.url));
 export interface NamespaceOptions {
   /** A network namespace of its own (src/network/mode.ts); without one, the host's network is shared. */
   netns?: boolean;
+  /** Join the user namespace of this process (the rootless network namespace's holder) instead of making one. */
+  joinUserns?: number;
 }
 
 export function unshareArgs(options: NamespaceOptions): string[] {
+  const user = options.joinUserns === undefined ? ['unshare', '--user', '--keep-caps'] : ['nsenter', `--user=/proc/${options.joinUserns}/ns/user`, '--', 'unshare'];
   return [
     '--pdeathsig', 'KILL', '--',
-    'unshare', '--user', '--keep-caps', '--mount', '--propagation', 'unchanged',
+    ...user, '--mount', '--propagation', 'unchanged',
     '--pid', '--fork', '--kill-child', '--uts', '--ipc', ...(options.netns ? ['--net'] : []), '--',
     process.execPath, INIT_SCRIPT,
   ];
