@@ -14,6 +14,7 @@
 // When you run a lab as root it runs cellblock as the unprivileged user
 // `cbtest` (scripts/lib/as-user.mjs explains why): rootless is the point.
 import { chalk } from 'zx';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runner, containerPid } from '../scripts/lib/as-user.mjs';
@@ -23,7 +24,7 @@ import { buildBusyboxRootfs } from '../scripts/lib/rootfs.mjs';
 export const DEFAULT_TIMEOUT_MS = 20_000;
 
 const tally = { passed: 0, failed: 0, skipped: 0 };
-const running = new Set(); // cellblock processes this lab started and has not seen exit
+const running = new Set(); // processes this lab started (cellblock, startAsUser) and has not seen exit
 const cleanups = []; // what a lab started besides containers (a registry…), undone by finish()
 let runner;
 let finishing = false;
@@ -98,7 +99,7 @@ export function within(promise, ms, onTimeout = undefined) {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** A cellblock process the lab watches while it runs. */
+/** A process the lab watches while it runs: cellblock, or a host command (startAsUser). */
 class Container {
   constructor(child) {
     this.child = child;
@@ -139,7 +140,7 @@ class Container {
     this.child.kill(name);
   }
 
-  /** Kill cellblock, which takes its container with it (setpriv --pdeathsig, unshare --kill-child). */
+  /** SIGKILL the process, by its pid; a cellblock takes its container with it (setpriv --pdeathsig, unshare --kill-child). */
   async stop() {
     this.child.kill('SIGKILL');
     return this.wait();
@@ -240,7 +241,14 @@ async function setup(title) {
   const asUser = (file, args, options = {}) =>
     within(runner.exec(file, args, options), options.timeout ?? DEFAULT_TIMEOUT_MS, { code: null, signal: 'timeout', stdout: '', stderr: 'timed out' });
 
-  return { runner, user: runner.user, rootfs, run, sh, start, asUser, cellblock };
+  /**
+   * Start a long-running command on the host as that same user (something
+   * that holds a namespace, say): watch it with line(), end it with stop(),
+   * which kills it by its pid. finish() kills what is left.
+   */
+  const startAsUser = (file, args) => new Container(spawn(file, args, runner.spawnOptions({ stdio: ['pipe', 'pipe', 'pipe'] })));
+
+  return { runner, user: runner.user, rootfs, run, sh, start, asUser, startAsUser, cellblock };
 }
 
 /**
@@ -254,8 +262,9 @@ export async function finish(error) {
     tally.failed++;
     console.log(`  ${chalk.red('✘')} the lab stopped early: ${error.message}`);
   }
-  // Only what we started: each cellblock, whose death takes its container
-  // with it (setpriv --pdeathsig, unshare --kill-child).
+  // Only what we started, by pid: each cellblock, whose death takes its
+  // container with it (setpriv --pdeathsig, unshare --kill-child), and each
+  // host command of startAsUser.
   for (const child of running) child.kill('SIGKILL');
   await within(Promise.all([...running].map((child) => new Promise((r) => child.once('close', r)))), 5_000);
   for (const cleanup of cleanups.splice(0).reverse()) {
