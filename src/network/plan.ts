@@ -6,13 +6,13 @@ import type { NetworkMode, NetworkSpec } from '../runtime/spec.js';
 import { HOST_GATEWAY } from './etc-files.js';
 import { claimHostPorts } from './host-ports.js';
 import { findNetwork } from './networks.js';
-import { chooseNetworkMode, parseNetworkMode, type HostTools } from './mode.js';
+import { NETWORK_MODES, chooseNetworkMode, parseNetworkMode, type HostTools } from './mode.js';
 import { exposedPortRequests, parsePublish, type PortRequest } from './ports.js';
 
 /** The flags as commander gives them. */
 export interface NetworkFlags {
   network?: string;
-  networkAlias: string[];
+  networkAlias?: string[];
   publish: string[];
   publishAll?: boolean;
   addHost: string[];
@@ -38,8 +38,8 @@ export function parseNetworkFlags(flags: NetworkFlags, warn: (line: string) => v
   const dns = flags.dns.map(parseDns);
   const mode = chooseNetworkMode(requested, host);
   let publishAll = flags.publishAll ?? false;
-  const networks = mode === 'bridge' ? [{ name: findNetwork(flags.network!).name, aliases: flags.networkAlias.map(parseAlias) }] : undefined;
-  if (!networks && flags.networkAlias.length > 0) throw new Error(`--network-alias: only a container on a user-defined network (--network NAME) has aliases`);
+  const networks = mode === 'bridge' ? [{ name: existingNetwork(flags.network!), aliases: (flags.networkAlias ?? []).map(parseAlias) }] : undefined;
+  if (!networks && (flags.networkAlias ?? []).length > 0) throw new Error(`--network-alias: only a container on a user-defined network (--network NAME) has aliases`);
   if (mode === 'bridge' && (ports.length > 0 || publishAll)) {
     throw new Error(`-p/-P: ports are published from the default network only: a container on network ${networks![0].name} cannot publish them yet`);
   }
@@ -91,6 +91,15 @@ export function parseAddHost(value: string): { name: string; address: string } {
   if (at <= 0 || !HOST_NAME.test(name)) throw new Error(`invalid --add-host ${JSON.stringify(value)}: expected NAME:IP or NAME:${HOST_GATEWAY}`);
   if (address !== HOST_GATEWAY && isIP(address) === 0) throw new Error(`invalid --add-host ${JSON.stringify(value)}: "${address}" is not an IP address (or ${HOST_GATEWAY})`);
   return { name, address };
+}
+
+/** --network NAME: a network `network create` made, or a one-line error that names the modes too. */
+function existingNetwork(name: string): string {
+  try {
+    return findNetwork(name).name;
+  } catch {
+    throw new Error(`--network ${JSON.stringify(name)}: no such network mode (${NETWORK_MODES.join(', ')}) or network (cellblock network create ${name} makes one)`);
+  }
 }
 
 /** --network-alias NAME: another name the container has on its network. */

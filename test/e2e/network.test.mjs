@@ -294,8 +294,9 @@ test('a host port already in use: one line, exit 125, and no container', async (
 test('bad --network, -p, --add-host and --dns values: one line each, and no container', async () => {
   const before = records().length;
   const cases = [
-    [['--network', 'wifi'], /^cellblock: --network "wifi": no such network mode \(use none, host, pasta, slirp4netns\)$/],
-    [['--network', 'bridge'], /^cellblock: --network bridge: there is no bridge network here/],
+    [['--network', 'wifi'], /^cellblock: --network "wifi": no such network mode \(none, host, pasta, slirp4netns\) or network \(cellblock network create wifi makes one\)$/],
+    [['--network', 'bridge'], /^cellblock: --network bridge: there is no default bridge network here/],
+    [['--network-alias', 'db'], /^cellblock: --network-alias: only a container on a user-defined network \(--network NAME\) has aliases$/],
     [['-p', '80/sctp'], /^cellblock: invalid -p "80\/sctp": protocol "sctp" is not tcp or udp/],
     [['-p', '70000:80'], /^cellblock: invalid -p "70000:80": host port 70000 is not between 1 and 65535/],
     [['-p', '1.2.3.4.5:80:80'], /"1\.2\.3\.4\.5" is not an IP address/],

