@@ -20,6 +20,7 @@ PROVISION_PACKAGES=(
   nodejs:node npm:npm          # cellblock itself (Node >= 20; trixie has 20.x)
   uidmap:newuidmap             # newuidmap/newgidmap: the /etc/subuid ranges
   passt:pasta                  # user-mode networking for rootless containers
+  nftables:nft iproute2:ip     # user-defined networks: masquerade, bridges and veth pairs
   busybox-static:busybox       # the root filesystem of the tests and labs
   util-linux:setpriv           # unshare, nsenter, setpriv
   catatonit:catatonit          # run --init

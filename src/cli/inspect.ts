@@ -170,7 +170,7 @@ function graphDriver(record: ContainerRecord): string {
 /** The network as asked for (chapter 10): docker's HostConfig fields. Records from before networking shared the host's. */
 function hostNetworkJson(network: NetworkSpec | undefined) {
   return {
-    NetworkMode: network?.mode ?? 'host',
+    NetworkMode: network?.mode === 'bridge' ? network.networks?.[0]?.name ?? 'none' : network?.mode ?? 'host', // docker: the network's name
     PortBindings: portMap(network?.ports ?? [], true),
     PublishAllPorts: network?.publishAll ?? false,
     Dns: network?.dns ?? [],
@@ -192,5 +192,13 @@ function networkSettingsJson(record: ContainerRecord, running: boolean) {
     IPAddress: settings?.ipAddress ?? '',
     IPPrefixLen: settings?.prefixLength ?? 0,
     Gateway: settings?.gateway ?? '',
+    // User-defined networks, with the aliases asked for; the first one's address is the one above
+    // (every member's address on every network: `network inspect`).
+    ...(record.spec.network?.mode === 'bridge' ? {
+      Networks: Object.fromEntries((record.spec.network.networks ?? []).map((entry, index) => [entry.name, {
+        Aliases: entry.aliases,
+        ...(index === 0 && settings ? { IPAddress: settings.ipAddress, IPPrefixLen: settings.prefixLength, Gateway: settings.gateway } : {}),
+      }])),
+    } : {}),
   };
 }

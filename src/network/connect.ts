@@ -9,6 +9,7 @@ import { runtimeDir } from '../runtime/paths.js';
 import type { NetworkMode, NetworkSpec } from '../runtime/spec.js';
 import { HOST_GATEWAY, etcFileContents, nameserversOf, writeEtcFiles, type EtcFile } from './etc-files.js';
 import { joinNetworks, leaveNetworks } from './join.js';
+import { startPortRelay } from './port-relay.js';
 import type { HelperProcess } from './helper.js';
 import { hostRoute } from './host-route.js';
 import { PASTA_DNS, startPasta } from './pasta.js';
@@ -36,7 +37,13 @@ export async function connectNetwork(record: ContainerRecord, pid: number): Prom
   if (network.mode === 'bridge') {
     // User-defined networks: veth pairs to bridges in the rootless network namespace (join.ts).
     const joined = await joinNetworks(record, pid, (addressing) => writeFiles(record, network, addressing).hosts);
-    return { settings: joined.settings, disconnect: leaveNetworks };
+    try {
+      const relay = await startPortRelay(joined.holderPid, joined.settings.ipAddress, network.ports);
+      return { settings: joined.settings, disconnect: async () => { await relay?.stop(); await leaveNetworks(); } };
+    } catch (error) {
+      await leaveNetworks();
+      throw error;
+    }
   }
   const addressing = addressingOf(network.mode);
   writeFiles(record, network, addressing);

@@ -10,6 +10,7 @@ import { plugIn, unplug } from './veth.js';
 
 /** What connect.ts needs to write the /etc files: the address, the way to the host, the DNS forwarder. */
 export interface Joined {
+  holderPid: number;
   settings: NetworkSettings;
   hostGateway?: string;
   dns: string;
@@ -28,7 +29,7 @@ export async function joinNetworks(record: ContainerRecord, pid: number, writeFi
       member.endpoints.push(await plugEndpoint(state, member, findNetwork(name), aliases, pid, record.id));
     }
     const first = member.endpoints[0];
-    const joined: Joined = { settings: { ipAddress: first.address, prefixLength: first.prefixLength, gateway: first.gateway }, hostGateway: state.hostGateway, dns: state.dns };
+    const joined: Joined = { holderPid: state.holder.pid, settings: { ipAddress: first.address, prefixLength: first.prefixLength, gateway: first.gateway }, hostGateway: state.hostGateway, dns: state.dns };
     const hostsBase = writeFiles(joined);
     member.container = { id: record.id, name: record.name, hostname: record.spec.hostname, hostsFile: join(record.spec.network!.filesDir, 'hosts'), hostsBase };
     refreshHosts(state);

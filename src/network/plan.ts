@@ -40,8 +40,10 @@ export function parseNetworkFlags(flags: NetworkFlags, warn: (line: string) => v
   let publishAll = flags.publishAll ?? false;
   const networks = mode === 'bridge' ? [{ name: existingNetwork(flags.network!), aliases: (flags.networkAlias ?? []).map(parseAlias) }] : undefined;
   if (!networks && (flags.networkAlias ?? []).length > 0) throw new Error(`--network-alias: only a container on a user-defined network (--network NAME) has aliases`);
-  if (mode === 'bridge' && (ports.length > 0 || publishAll)) {
-    throw new Error(`-p/-P: ports are published from the default network only: a container on network ${networks![0].name} cannot publish them yet`);
+  if (mode === 'bridge') {
+    // Published through a TCP relay (port-relay.ts): Node cannot take over a UDP socket by its fd.
+    const udp = ports.find((port) => port.protocol === 'udp');
+    if (udp) throw new Error(`-p ${udp.given}: a container on a user-defined network publishes tcp ports only (use the default network for udp)`);
   }
   if (mode === 'none') {
     if (ports.length > 0 || publishAll) throw new Error(`-p/-P: a container with --network none has no network to publish ports on`);
@@ -69,6 +71,8 @@ export function parseNetworkFlags(flags: NetworkFlags, warn: (line: string) => v
 export async function planNetwork(request: NetworkRequest, exposedPorts: Record<string, unknown> | undefined, filesDir: string): Promise<NetworkSpec> {
   const named = new Set(request.ports.map((port) => `${port.containerPort}/${port.protocol}`));
   const exposed = request.publishAll ? exposedPortRequests(exposedPorts).filter((port) => !named.has(`${port.containerPort}/${port.protocol}`)) : [];
+  const udp = request.mode === 'bridge' ? exposed.find((port) => port.protocol === 'udp') : undefined;
+  if (udp) throw new Error(`-P: the image exposes ${udp.containerPort}/udp, and a container on a user-defined network publishes tcp ports only`);
   const ports = await claimHostPorts([...request.ports, ...exposed]);
   return {
     mode: request.mode,

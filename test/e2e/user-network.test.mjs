@@ -110,3 +110,58 @@ test('two containers on one network fetch from each other by name and alias; hos
   assert.deepEqual(processesIn(holderNet), [], 'no process holds the rootless network namespace (nor its bridge)');
   assert.equal(await ok(['network', 'rm', net]), net);
 });
+
+test('-p through the relay; network connect and disconnect a running container; bad input is one line and changes nothing', async (t) => {
+  const missing = await cannotRun();
+  if (missing) return t.skip(missing);
+  const [front, back] = [`front${process.pid}`, `back${process.pid}`];
+  await ok(['network', 'create', front]);
+  await ok(['network', 'create', '--subnet', '10.77.3.0/24', back]);
+  t.after(() => c.runner.cellblock(['network', 'rm', front, back]));
+  prepareWww('relayed\n');
+  const [a, b] = [`a-${process.pid}`, `b-${process.pid}`];
+  t.after(() => c.runner.cellblock(['rm', '-f', a, b]));
+  // Port 0 is no -p value: ask the kernel for a free one through -p CPORT, and read it back.
+  await ok(['run', '-d', '--name', a, '--network', front, '-p', '127.0.0.1::80', '--rootfs', c.rootfs, 'sh', '-c', 'httpd -p 80 -h /www && exec sleep 1000']);
+  const published = await ok(['port', a, '80/tcp']);
+  assert.match(published, /^127\.0\.0\.1:\d+$/);
+  assert.equal(await (await fetch(`http://${published}/`)).text(), 'relayed\n', 'the host fetched the page through the relay');
+  await ok(['run', '-d', '--name', b, '--network', back, '--rootfs', c.rootfs, 'sh', '-c', 'httpd -p 80 -h /www && exec sleep 1000']);
+  assert.doesNotMatch(await ok(['exec', a, 'cat', '/etc/hosts']), new RegExp(b), 'on different networks, they do not know each other');
+
+  await ok(['network', 'connect', '--alias', 'api', back, a]);
+  assert.match(await ok(['exec', a, 'ip', '-o', '-4', 'addr', 'show', 'eth1']), /inet 10\.77\.3\.\d+\/24/, 'a second interface, on the second network');
+  assert.equal(await ok(['exec', a, 'wget', '-q', '-O-', `http://${b}/`]), 'relayed');
+  assert.match(await ok(['exec', b, 'cat', '/etc/hosts']), new RegExp(`^10\\.77\\.3\\.\\d+\\t${a} .* api$`, 'm'), 'b learns a (and its alias) at once');
+  assert.deepEqual(JSON.parse(await ok(['inspect', a]))[0].HostConfig.NetworkMode, front);
+
+  await ok(['network', 'disconnect', back, a]);
+  const gone = await c.runner.cellblock(['exec', a, 'ip', 'link', 'show', 'eth1']);
+  assert.notEqual(gone.code, 0, 'eth1 is gone');
+  assert.doesNotMatch(await ok(['exec', b, 'cat', '/etc/hosts']), new RegExp(a), 'b forgets a');
+
+  const before = await ok(['network', 'ls', '-q']);
+  const cases = [
+    [['network', 'create', front], /^cellblock: network create \S+: a network with that name exists already$/],
+    [['network', 'create', 'bad name'], /^cellblock: network create "bad name": a network name is letters/],
+    [['network', 'create', '--subnet', '10.77.3.0/25', 'x'], /^cellblock: network create x: subnet 10\.77\.3\.0\/25 overlaps 10\.77\.3\.0\/24 of network /],
+    [['network', 'create', '--subnet', '300.1.1.0/24', 'x'], /^cellblock: --subnet "300\.1\.1\.0\/24": expected an IPv4 CIDR/],
+    [['network', 'rm', 'nosuch'], /^cellblock: network nosuch: no such network/],
+    [['network', 'connect', back, 'nosuch'], /^cellblock: no such container/i],
+    [['network', 'connect', front, a], /is on network \S+ already$/],
+    [['run', '--rm', '--network', 'nosuch', '--rootfs', c.rootfs, 'true'], /^cellblock: --network "nosuch": no such network mode .* or network/],
+    [['run', '--rm', '--network', front, '-p', '53/udp', '--rootfs', c.rootfs, 'true'], /publishes tcp ports only/],
+    [['run', '--rm', '--network', front, '--userns', 'single', '--rootfs', c.rootfs, 'true'], /^cellblock: --userns=single: containers on network \S+ share one user namespace, mapped --userns=subids$/],
+    [['run', '--rm', '--network', front, '--network-alias', 'no/slash', '--rootfs', c.rootfs, 'true'], /^cellblock: invalid --network-alias "no\/slash"/],
+  ];
+  for (const [args, pattern] of cases) assertOneLineError(assert, await c.runner.cellblock(args), pattern);
+  assert.equal(await ok(['network', 'ls', '-q']), before, 'no network was made or lost');
+
+  const defaultOne = `plain-${process.pid}`;
+  await ok(['run', '-d', '--name', defaultOne, '--network', 'none', '--rootfs', c.rootfs, 'sleep', '1000']);
+  t.after(() => c.runner.cellblock(['rm', '-f', defaultOne]));
+  assertOneLineError(assert, await c.runner.cellblock(['network', 'connect', front, defaultOne]), /was made with --network none: only a container made on a user-defined network can join another$/);
+
+  await ok(['rm', '-f', a, b]);
+  assert.ok(!existsSync(statePath()) || (await new Promise((r) => setTimeout(r, 500)), !existsSync(statePath())), 'the rootless network namespace ended with its last container');
+});
