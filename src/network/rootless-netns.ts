@@ -19,9 +19,10 @@ import { readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLock } from '../runtime/lock.js';
 import { ensureDir, runtimeDir } from '../runtime/paths.js';
-import { processStartTime } from '../runtime/records.js';
+import { processLives, processStartTime } from '../runtime/records.js';
 import { applyIdMap, planIdMap } from '../userns/idmap.js';
 import { hostRoute } from './host-route.js';
+import { refreshHosts } from './members.js';
 import { chooseNetworkMode } from './mode.js';
 import type { Network } from './networks.js';
 import { PASTA_DNS } from './pasta.js';
@@ -70,7 +71,8 @@ export interface RootlessNetns {
 const stateDir = () => ensureDir(join(runtimeDir(), 'rootless-netns'));
 const statePath = () => join(stateDir(), 'state.json');
 
-const alive = (process: ProcessId) => processStartTime(process.pid) === process.startTime;
+/** A zombie is dead too: a killed process whose parent is gone may stay one (a pid 1 that never reaps). */
+const alive = (process: ProcessId) => processLives(process.pid, process.startTime);
 
 function readState(): RootlessNetns | undefined {
   try {
@@ -99,7 +101,13 @@ export async function withRootlessNetns<T>(start: boolean, fn: (state: RootlessN
       await stopProcesses(state); // its helper, if the holder alone was killed
       state = undefined;
     }
-    if (state) state.members = state.members.filter((member) => alive(member.supervisor));
+    if (state) {
+      const living = state.members.filter((member) => alive(member.supervisor));
+      if (living.length < state.members.length) {
+        state.members = living;
+        refreshHosts(state); // the dead one's name goes from the others' /etc/hosts
+      }
+    }
     if (!state && start) state = await startRootlessNetns();
     try {
       return await fn(state);

@@ -236,8 +236,13 @@ export function processStartTime(pid: number): string | undefined {
  * gone stays one until the host's init reaps it.
  */
 export function isAlive(record: ContainerRecord): boolean {
-  const stat = record.pid === undefined ? undefined : processStat(record.pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === record.pidStartTime;
+  return record.pid !== undefined && processLives(record.pid, record.pidStartTime);
+}
+
+/** Whether PID is still the process that started at START_TIME, and not a zombie. */
+export function processLives(pid: number, startTime: string | undefined): boolean {
+  const stat = processStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === startTime;
 }
 
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nimble', 'proud', 'quiet', 'sharp', 'tender', 'vivid', 'witty', 'zealous'];

@@ -17,6 +17,12 @@ export async function removeContainer(record: ContainerRecord): Promise<void> {
     cgroup.killAll();
     await cgroup.remove();
   }
+  if (record.spec.network?.mode === 'bridge') {
+    // A supervisor killed by SIGKILL could not leave the rootless network namespace: looking
+    // at it drops the dead member, tells the others' /etc/hosts, and ends it if it was the last.
+    const { withRootlessNetns } = await import('../network/rootless-netns.js');
+    await withRootlessNetns(false, async () => {});
+  }
   await removeTree(record.storage, planIdMap(record.userns));
   try {
     removeRecord(record);

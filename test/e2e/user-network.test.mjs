@@ -165,3 +165,27 @@ test('-p through the relay; network connect and disconnect a running container; 
   await ok(['rm', '-f', a, b]);
   assert.ok(!existsSync(statePath()) || (await new Promise((r) => setTimeout(r, 500)), !existsSync(statePath())), 'the rootless network namespace ended with its last container');
 });
+
+test('a supervisor killed with SIGKILL: the others forget its container, and rm -f of the last container ends the rootless namespace', async (t) => {
+  const missing = await cannotRun();
+  if (missing) return t.skip(missing);
+  const net = `crash${process.pid}`;
+  await ok(['network', 'create', net]);
+  t.after(() => c.runner.cellblock(['network', 'rm', net]));
+  const [victim, witness] = [`victim-${process.pid}`, `witness-${process.pid}`];
+  t.after(() => c.runner.cellblock(['rm', '-f', victim, witness]));
+  await ok(['run', '-d', '--name', witness, '--network', net, '--rootfs', c.rootfs, 'sleep', '1000']);
+  const id = await ok(['run', '-d', '--name', victim, '--network', net, '--rootfs', c.rootfs, 'sleep', '1000']);
+  assert.match(await ok(['exec', witness, 'cat', '/etc/hosts']), new RegExp(victim));
+  const record = JSON.parse(readFileSync(join(c.runner.runtimeDir, 'cellblock', 'containers', `${id}.json`), 'utf8'));
+  const state = readState();
+  const handle = pidfdOpen(record.supervisorPid);
+  process.kill(record.supervisorPid, 'SIGKILL');
+  assert.ok(handle === undefined || waitForExit(handle, 10_000));
+  await ok(['rm', '-f', victim]);
+  assert.doesNotMatch(await ok(['exec', witness, 'cat', '/etc/hosts']), new RegExp(victim), 'rm -f of the orphan told the witness');
+  const holder = pidfdOpen(state.holder.pid);
+  await ok(['rm', '-f', witness]);
+  assert.ok(holder === undefined || waitForExit(holder, 10_000), 'the holder ended with the last container');
+  assert.ok(!existsSync(statePath()));
+});
