@@ -174,7 +174,8 @@ test('symlinks in the container resolve inside it: cp can neither read nor write
 });
 
 test('cp of a --rootfs container reads its directory', async () => {
-  assert.equal((await cellblock('run', '--name', 'dir-based', '--rootfs', c.rootfs, 'true')).code, 0);
+  const run = await cellblock('run', '--name', 'dir-based', '--rootfs', c.rootfs, 'true');
+  assert.equal(run.code, 0, run.stderr);
   assert.equal((await cellblock('cp', 'dir-based:/etc/passwd', join(host, 'passwd'))).code, 0);
   assert.equal(readFileSync(join(host, 'passwd'), 'utf8'), readFileSync(join(c.rootfs, 'etc/passwd'), 'utf8'));
 });
