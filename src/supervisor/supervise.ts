@@ -104,6 +104,8 @@ export async function supervise(
     error = (failure as Error).message;
   }
   await network?.disconnect(); // the helper holds the network namespace open: it goes now
+  // Reserved a place in the rootless network namespace but never joined (the init or the join failed): give it back.
+  if (!network && rootlessNetns?.holder !== undefined) await (await import('../network/join.js')).leaveNetworks();
   // pid 1's exit ended every process in its namespace, so the pipes' last
   // writers are gone: the output ends, with nothing left unread.
   stdio.resume(); // (if the command never ran, nobody resumed it)

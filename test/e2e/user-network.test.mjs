@@ -189,3 +189,20 @@ test('a supervisor killed with SIGKILL: the others forget its container, and rm 
   assert.ok(holder === undefined || waitForExit(holder, 10_000), 'the holder ended with the last container');
   assert.ok(!existsSync(statePath()));
 });
+
+test('a full subnet: the next container is refused in one line, gives back its place, and the namespace still ends with the last one', async (t) => {
+  const missing = await cannotRun();
+  if (missing) return t.skip(missing);
+  const net = `tiny${process.pid}`;
+  await ok(['network', 'create', '--subnet', '10.66.0.0/30', net]); // .1 the gateway, .2 the only address
+  t.after(() => c.runner.cellblock(['network', 'rm', net]));
+  const first = `first-${process.pid}`;
+  await ok(['run', '-d', '--name', first, '--network', net, '--rootfs', c.rootfs, 'sleep', '1000']);
+  t.after(() => c.runner.cellblock(['rm', '-f', first]));
+  assertOneLineError(assert, await c.run(['--network', net], ['true']), new RegExp(`^cellblock: network ${net}: every address of 10\\.66\\.0\\.0/30 is in use$`));
+  assert.equal(readState().members.length, 1, 'the refused one left');
+  const holder = pidfdOpen(readState().holder.pid);
+  await ok(['rm', '-f', first]);
+  assert.ok(holder === undefined || waitForExit(holder, 10_000), 'the holder ended with the last container');
+  assert.ok(!existsSync(statePath()));
+});
