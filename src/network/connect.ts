@@ -36,14 +36,10 @@ export async function connectNetwork(record: ContainerRecord, pid: number): Prom
   if (!network) return { disconnect: async () => {} }; // made before networking: the host's, nothing generated
   if (network.mode === 'bridge') {
     // User-defined networks: veth pairs to bridges in the rootless network namespace (join.ts).
+    // (If either step fails, the supervisor gives back the place it reserved: supervise.ts.)
     const joined = await joinNetworks(record, pid, (addressing) => writeFiles(record, network, addressing).hosts);
-    try {
-      const relay = await startPortRelay(joined.holderPid, joined.settings.ipAddress, network.ports);
-      return { settings: joined.settings, disconnect: async () => { await relay?.stop(); await leaveNetworks(); } };
-    } catch (error) {
-      await leaveNetworks();
-      throw error;
-    }
+    const relay = await startPortRelay(joined.holderPid, joined.settings.ipAddress, network.ports);
+    return { settings: joined.settings, disconnect: async () => { await relay?.stop(); await leaveNetworks(); } };
   }
   const addressing = addressingOf(network.mode);
   writeFiles(record, network, addressing);

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { updateRecord, type ContainerRecord, type NetworkSettings } from '../runtime/records.js';
 import { allocateAddress, refreshHosts } from './members.js';
-import { findNetwork, type Network } from './networks.js';
+import { findNetwork, parseSubnet, type Network } from './networks.js';
 import { ensureBridge, leaveRootlessNetns, withRootlessNetns, type Endpoint, type Member, type RootlessNetns } from './rootless-netns.js';
 import { plugIn, unplug } from './veth.js';
 
@@ -50,7 +50,7 @@ async function plugEndpoint(state: RootlessNetns, member: Member, network: Netwo
   let index = 0;
   while (used.has(`eth${index}`)) index++;
   const endpoint: Endpoint = {
-    network: network.name, networkId: network.id, address: allocateAddress(state, network), prefixLength: Number(network.subnet.split('/')[1]),
+    network: network.name, networkId: network.id, address: allocateAddress(state, network), prefixLength: parseSubnet(network.subnet).prefixLength,
     gateway: network.gateway, aliases, interface: `eth${index}`, hostInterface: `v${id.slice(0, 10)}n${index}`,
   };
   await plugIn({

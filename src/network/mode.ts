@@ -26,6 +26,12 @@ export const CONTAINER_INTERFACE = 'eth0';
 /** The device both helpers open to make the container's tap interface. */
 export const TUN_DEVICE = '/dev/net/tun';
 
+/** docker's names for its default bridge network, which rootless cellblock does not have. */
+const NO_DEFAULT_BRIDGE = ['bridge', 'default'];
+
+/** The words --network reads as something else than a network's name: no network may be called so. */
+export const RESERVED_NETWORK_NAMES: readonly string[] = [...NETWORK_MODES, ...NO_DEFAULT_BRIDGE];
+
 /**
  * --network VALUE: a mode, or else the name of a user-defined network
  * (`network create`), which is the mode "bridge"; whether that network
@@ -33,7 +39,7 @@ export const TUN_DEVICE = '/dev/net/tun';
  */
 export function parseNetworkMode(value: string): NetworkMode {
   if ((NETWORK_MODES as string[]).includes(value)) return value as NetworkMode;
-  if (value === 'bridge' || value === 'default') {
+  if (NO_DEFAULT_BRIDGE.includes(value)) {
     throw new Error(`--network ${value}: there is no default bridge network here: leave --network out for the default (pasta, or slirp4netns), use ${modeList()}, or a network of your own (cellblock network create NAME)`);
   }
   return 'bridge';
@@ -41,7 +47,7 @@ export function parseNetworkMode(value: string): NetworkMode {
 
 /** Whether --network VALUE names a user-defined network (told early, before the value is checked: supervisor/main.ts). */
 export function namesUserNetwork(value: string | undefined): boolean {
-  return value !== undefined && !(NETWORK_MODES as string[]).includes(value) && value !== 'bridge' && value !== 'default';
+  return value !== undefined && !RESERVED_NETWORK_NAMES.includes(value);
 }
 
 const modeList = () => NETWORK_MODES.join(', ');
@@ -76,8 +82,11 @@ export interface HostTools {
  */
 export function chooseNetworkMode(requested: NetworkMode | undefined, host: HostTools = hostTools()): NetworkMode {
   if (requested === 'none' || requested === 'host') return requested;
-  // A user-defined network goes out through the default helper, run in the rootless network namespace.
-  if (requested === 'bridge') return (chooseNetworkMode(undefined, host), 'bridge');
+  if (requested === 'bridge') {
+    // A user-defined network goes out through the default helper, run in the rootless network namespace: it must be there.
+    chooseNetworkMode(undefined, host);
+    return 'bridge';
+  }
   const mode = requested ?? defaultMode(host);
   const flag = requested ? `--network ${mode}` : `the default network (${mode})`;
   if (!host.has(mode)) {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir, ensureDir } from '../runtime/paths.js';
-import { NETWORK_MODES } from './mode.js';
+import { RESERVED_NETWORK_NAMES } from './mode.js';
 
 export interface Network {
   name: string;
@@ -32,8 +32,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** podman's default pool: 10.89.N.0/24, the first N no network has. */
 const DEFAULT_POOL = (n: number) => `10.89.${n}.0/24`;
 
-/** Names that already mean something to --network, so no network may have them. */
-const RESERVED = new Set<string>([...NETWORK_MODES, 'bridge', 'default']);
 
 export function listNetworks(): Network[] {
   return readdirSync(networksDir())
@@ -66,7 +64,7 @@ export interface NetworkOptions {
 /** Create network NAME; a name in use, a bad or overlapping subnet is a one-line error. */
 export function createNetwork(name: string, options: NetworkOptions = {}): Network {
   if (!NAME.test(name)) throw new Error(`network create ${JSON.stringify(name)}: a network name is letters, digits, "_", "." and "-", starting with a letter or digit`);
-  if (RESERVED.has(name)) throw new Error(`network create ${name}: "${name}" is a --network mode, not a name a network can have`);
+  if (RESERVED_NETWORK_NAMES.includes(name)) throw new Error(`network create ${name}: "${name}" is a --network mode, not a name a network can have`);
   const others = listNetworks();
   const subnet = options.subnet === undefined ? freeSubnet(others) : parseSubnet(options.subnet);
   const clash = others.find((other) => overlaps(parseSubnet(other.subnet), subnet));

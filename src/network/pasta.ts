@@ -51,12 +51,18 @@ export function pastaArgs(pid: number, address: NetworkSettings, ports: PortMapp
     ...forward('tcp').flatMap((spec) => ['--tcp-ports', spec]),
     ...forward('udp').flatMap((spec) => ['--udp-ports', spec]),
     '--tcp-ns', 'none', '--udp-ns', 'none',
-    // Started by root, pasta would turn itself into nobody, who may not open
-    // the namespaces of root's container: stay root (it still sandboxes itself).
-    ...(process.getuid?.() === 0 ? ['--runas', '0:0'] : []),
+    ...stayRoot(),
     '--pid', pidFile,
     String(pid),
   ];
+}
+
+/**
+ * Started by root, pasta would turn itself into nobody, who may not open the
+ * namespaces of root's container: stay root (it still sandboxes itself).
+ */
+export function stayRoot(): string[] {
+  return process.getuid?.() === 0 ? ['--runas', '0:0'] : [];
 }
 
 /**

@@ -24,10 +24,10 @@ import { applyIdMap, planIdMap } from '../userns/idmap.js';
 import { hostRoute } from './host-route.js';
 import { refreshHosts } from './members.js';
 import { chooseNetworkMode } from './mode.js';
-import type { Network } from './networks.js';
-import { PASTA_DNS } from './pasta.js';
+import { parseSubnet, type Network } from './networks.js';
+import { PASTA_DNS, stayRoot } from './pasta.js';
 import { SLIRP_NETWORK } from './slirp4netns.js';
-import { adminToolsEnv, ipBatch } from './veth.js';
+import { inNamespaces, ipBatch } from './veth.js';
 
 /** A process, and its start time: pids are reused, start times are not. */
 export interface ProcessId {
@@ -144,10 +144,15 @@ export function leaveRootlessNetns(onLeft: (state: RootlessNetns) => void = () =
   });
 }
 
+/** Drop the members whose supervisor died (telling the others), and end the namespace if none is left. */
+export function pruneRootlessNetns(): Promise<void> {
+  return withRootlessNetns(false, async () => {});
+}
+
 /** The bridge of NETWORK, made the first time a container joins it. */
 export async function ensureBridge(state: RootlessNetns, network: Network): Promise<void> {
   if (state.bridges.includes(network.id)) return;
-  const prefixLength = network.subnet.split('/')[1];
+  const { prefixLength } = parseSubnet(network.subnet);
   // Shell: ip link add cb-… type bridge; ip addr add 10.89.0.1/24 dev cb-…; ip link set cb-… up
   await ipBatch(state.holder.pid, `/proc/${state.holder.pid}/ns/net`, [
     `link add ${network.bridge} type bridge`,
@@ -155,7 +160,7 @@ export async function ensureBridge(state: RootlessNetns, network: Network): Prom
     `link set ${network.bridge} up`,
   ]);
   // Out through pasta's tap with pasta's address — except between containers of one bridge.
-  await inHolder(state.holder.pid, 'nft', ['add', 'rule', 'ip', 'cellblock', 'postrouting', 'ip', 'saddr', network.subnet, 'oifname', '!=', network.bridge, 'masquerade']);
+  await inNamespaces(state.holder.pid, `/proc/${state.holder.pid}/ns/net`, 'nft', ['add', 'rule', 'ip', 'cellblock', 'postrouting', 'ip', 'saddr', network.subnet, 'oifname', '!=', network.bridge, 'masquerade']);
   state.bridges.push(network.id);
 }
 
@@ -166,8 +171,9 @@ async function startRootlessNetns(): Promise<RootlessNetns> {
   try {
     // Shell: nsenter -t HOLDER -U -n sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward; ip link set lo up'
     // (each network namespace has its own sysctls: this one routes between bridges and the tap)
-    await inHolder(holder.pid, 'sh', ['-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward && ip link set lo up']);
-    await inHolder(holder.pid, 'nft', ['add table ip cellblock; add chain ip cellblock postrouting { type nat hook postrouting priority srcnat; }']);
+    const netns = `/proc/${holder.pid}/ns/net`;
+    await inNamespaces(holder.pid, netns, 'sh', ['-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward && ip link set lo up']);
+    await inNamespaces(holder.pid, netns, 'nft', ['add table ip cellblock; add chain ip cellblock postrouting { type nat hook postrouting priority srcnat; }']);
     const helper = mode === 'pasta' ? await startPastaDaemon(holder.pid) : await startSlirpDaemon(holder.pid);
     const [dns, hostGateway] = mode === 'pasta' ? [PASTA_DNS, hostRoute()?.gateway] : [SLIRP_NETWORK.dns, SLIRP_NETWORK.gateway];
     return { holder, helper: { ...helper, mode }, dns, hostGateway, bridges: [], members: [] };
@@ -205,21 +211,6 @@ async function startHolder(): Promise<ProcessId> {
   return { pid: child.pid!, startTime: processStartTime(child.pid!)! };
 }
 
-/** Run PROGRAM ARGS in the holder's user and network namespaces; a failure is one line. */
-function inHolder(holderPid: number, program: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', ['-t', String(holderPid), '-U', '-n', '--', program, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: adminToolsEnv() });
-    let said = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (said += chunk));
-    child.once('error', (error) => reject(new Error(`${program}: ${error.message}`)));
-    child.once('close', (code) => {
-      if (code === 0) return resolve();
-      const missing = code === 127 || /No such file/.test(said) ? ` (is ${program === 'nft' ? 'nftables' : program} installed?)` : '';
-      reject(new Error(`${program} in the rootless network namespace: ${said.trim().split('\n').at(-1) || `exit status ${code}`}${missing}`));
-    });
-  });
-}
-
 /**
  * pasta without --foreground: it sets the tap up (the host's address and
  * routes, --config-net), writes its pid and goes to the background — its
@@ -231,7 +222,7 @@ async function startPastaDaemon(holderPid: number): Promise<ProcessId> {
   await new Promise<void>((resolve, reject) => {
     const child = spawn('pasta', [
       '--quiet', '--config-net', '--dns-forward', PASTA_DNS, '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none',
-      ...(process.getuid?.() === 0 ? ['--runas', '0:0'] : []), '--pid', pidFile, String(holderPid),
+      ...stayRoot(), '--pid', pidFile, String(holderPid),
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     let said = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (said += chunk));

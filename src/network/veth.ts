@@ -33,20 +33,35 @@ export interface Plug {
  * on an ordinary user's PATH on Debian — yet need no privilege of the host's
  * to run in namespaces of our own.
  */
-export function adminToolsEnv(): NodeJS.ProcessEnv {
+function adminToolsEnv(): NodeJS.ProcessEnv {
   return { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` };
 }
 
-/** Run `ip -batch -` with COMMANDS in the holder's user namespace and NETNS (a /proc/PID/ns/net path). */
-export function ipBatch(holderPid: number, netns: string, commands: string[]): Promise<void> {
+/**
+ * Run PROGRAM ARGS in the holder's user namespace and NETNS (a
+ * /proc/PID/ns/net path), INPUT on its stdin; a failure is one line: its
+ * last line of stderr, or a hint when the program is not installed.
+ */
+export function inNamespaces(holderPid: number, netns: string, program: string, args: string[], input = ''): Promise<void> {
+  // What it was asked, in two words, for the error: "ip (link add…)", "nft (add rule…)".
+  const asked = (input.split('\n')[0] || args.join(' ')).split(' ').slice(0, 2).join(' ');
   return new Promise((resolve, reject) => {
-    const child = execFile('nsenter', [`--user=/proc/${holderPid}/ns/user`, `--net=${netns}`, '--', 'ip', '-batch', '-'], { env: adminToolsEnv() }, (error, _stdout, stderr) => {
+    const child = execFile('nsenter', [`--user=/proc/${holderPid}/ns/user`, `--net=${netns}`, '--', program, ...args], { env: adminToolsEnv() }, (error, _stdout, stderr) => {
       if (!error) return resolve();
-      const said = stderr.trim().split('\n').filter((line) => !line.startsWith('Command failed')).at(-1);
-      reject(new Error(`ip (${commands[0].split(' ').slice(0, 2).join(' ')}…): ${said || error.message}`));
+      const said = stderr.trim().split('\n').filter((line) => !line.startsWith('Command failed')).at(-1) || error.message;
+      const missing = /failed to execute/.test(said) ? ` (is ${PACKAGE_OF[program] ?? program} installed?)` : '';
+      reject(new Error(`${program} (${asked}…): ${said}${missing}`));
     });
-    child.stdin!.end(`${commands.join('\n')}\n`);
+    child.stdin!.end(input);
   });
+}
+
+/** The Debian package of each program run in the namespaces, for the hint when one is missing. */
+const PACKAGE_OF: Record<string, string> = { ip: 'iproute2', nft: 'nftables' };
+
+/** `ip -batch -`: one ip command per line, one process. */
+export function ipBatch(holderPid: number, netns: string, commands: string[]): Promise<void> {
+  return inNamespaces(holderPid, netns, 'ip', ['-batch', '-'], `${commands.join('\n')}\n`);
 }
 
 /** Make the pair, the near end on the bridge, the far end addressed and up inside. */

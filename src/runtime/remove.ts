@@ -20,8 +20,8 @@ export async function removeContainer(record: ContainerRecord): Promise<void> {
   if (record.spec.network?.mode === 'bridge') {
     // A supervisor killed by SIGKILL could not leave the rootless network namespace: looking
     // at it drops the dead member, tells the others' /etc/hosts, and ends it if it was the last.
-    const { withRootlessNetns } = await import('../network/rootless-netns.js');
-    await withRootlessNetns(false, async () => {});
+    const { pruneRootlessNetns } = await import('../network/rootless-netns.js');
+    await pruneRootlessNetns();
   }
   await removeTree(record.storage, planIdMap(record.userns));
   try {
