@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findRecord, type ContainerRecord } from '../runtime/records.js';
-import type { DeviceRate, NetworkSpec, ResourceLimits } from '../runtime/spec.js';
+import type { DeviceRate, NetworkSpec, ResourceLimits, SecuritySpec } from '../runtime/spec.js';
 import { hasNetworkNamespace } from '../network/mode.js';
 import { portMap } from '../network/ports.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
@@ -127,6 +127,7 @@ export function containerJson(record: ContainerRecord) {
       CgroupParent: record.cgroup ? dirname(record.cgroup) : '',
       Cgroupns: spec.cgroupNamespace ? 'private' : 'host',
       ...hostNetworkJson(spec.network),
+      ...securityJson(spec.security),
     },
     NetworkSettings: networkSettingsJson(record, running),
     GraphDriver: {
@@ -165,6 +166,21 @@ function graphDriver(record: ContainerRecord): string {
   const overlay = record.spec.overlay;
   if (!overlay) return 'bind';
   return overlay.fuse || existsSync(join(overlay.work, '..', 'fuse-root')) ? 'fuse-overlayfs' : 'overlay';
+}
+
+/** Chapter 11's flags as docker shows them (null for none), and the capabilities the payload ends up with. */
+function securityJson(security: SecuritySpec | undefined) {
+  const orNull = (values: string[] | undefined) => (values?.length ? values : null);
+  return {
+    CapAdd: orNull(security?.asked.capAdd),
+    CapDrop: orNull(security?.asked.capDrop),
+    Privileged: security?.asked.privileged ?? false,
+    SecurityOpt: orNull(security?.asked.securityOpt),
+    MaskedPaths: security?.maskedPaths ?? [],
+    ReadonlyPaths: security?.readOnlyPaths ?? [],
+    // The capabilities the payload gets (docker's field for "instead of the default set", which this list is).
+    Capabilities: security?.capabilities ?? null,
+  };
 }
 
 /** The network as asked for (chapter 10): docker's HostConfig fields. Records from before networking shared the host's. */

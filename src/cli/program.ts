@@ -88,6 +88,11 @@ program
   .option('-P, --publish-all', 'publish every port the image exposes, each on a free host port')
   .option('--add-host <name:ip>', 'add a line to /etc/hosts (ip may be host-gateway: the host, as the container reaches it)', collect, [])
   .option('--dns <ip>', 'nameserver for /etc/resolv.conf (instead of the network helper\'s)', collect, [])
+  // Security (chapter 11)
+  .option('--cap-add <capability>', 'keep a capability docker\'s default set drops, e.g. NET_ADMIN (ALL for every one)', collect, [])
+  .option('--cap-drop <capability>', 'drop a capability of the default set, e.g. NET_RAW (ALL for every one)', collect, [])
+  .option('--privileged', 'every capability of the user namespace, no seccomp filter, nothing of /proc or /sys masked')
+  .option('--security-opt <option>', 'no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json (docker\'s format) or systempaths=unconfined', collect, [])
   .action(async (command: string[], options) => {
     // main.ts launched the supervisor already; now it can be told how the
     // container's stdio is wired, and spawn the init while we check the input.

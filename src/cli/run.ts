@@ -17,6 +17,7 @@ import { parseLimits, type LimitFlags } from '../cgroups/limits.js';
 import { planCgroup } from '../cgroups/plan.js';
 import { detachOnceStarted, type LaunchedSupervisor } from '../supervisor/client.js';
 import { parseNetworkFlags, planNetwork, type NetworkFlags } from '../network/plan.js';
+import { planSecurity, type SecurityFlags } from '../security/options.js';
 import { detachKeysOption, relay, statusOf } from './attach.js';
 
 export interface RunOptions {
@@ -44,8 +45,8 @@ export interface RunOptions {
   tmpfs: string[];
 }
 
-/** All of run's options: its own, the resource limits (src/cgroups/limits.ts) and the network's (src/network/plan.ts). */
-export type RunFlags = RunOptions & LimitFlags & NetworkFlags;
+/** All of run's options: its own, the resource limits (src/cgroups/limits.ts), the network's (src/network/plan.ts) and security's (src/security/options.ts). */
+export type RunFlags = RunOptions & LimitFlags & NetworkFlags & SecurityFlags;
 
 /**
  * Run POSITIONALS (IMAGE [COMMAND…], or COMMAND… with --rootfs) under
@@ -116,6 +117,7 @@ async function prepare(positionals: string[], options: RunFlags) {
   const resources = parseLimits(options);
   const cgroupNamespace = planCgroup(resources, (line) => process.stderr.write(`cellblock: ${line}\n`));
   const networkRequest = parseNetworkFlags(options, (line) => process.stderr.write(`cellblock: ${line}\n`));
+  const security = planSecurity(options);
   if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
   // Containers on user-defined networks share the rootless network namespace's user namespace, mapped the default way.
   const sharedMap = networkRequest.networks ? planIdMap(undefined).mode : undefined;
@@ -153,6 +155,7 @@ async function prepare(positionals: string[], options: RunFlags) {
     resources,
     cgroupNamespace,
     network,
+    security,
   };
   return { spec, idMap, name, source, entrypoint: resolved.entrypoint };
 }

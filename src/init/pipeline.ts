@@ -13,6 +13,11 @@
 //     under /dev lands on the container's /dev, not under it;
 //   - the hostname and user are set AFTER pivot_root, so /etc/passwd is read
 //     from the container's root, not the host's;
+//   - /proc and /sys are masked after pivot_root, where /dev/null is the container's;
+//   - capabilities are cut before switch-user (dropping them needs
+//     CAP_SETPCAP, which a non-root user has lost), and seccomp is loaded
+//     after it, as late as it can be: every call the steps make after it
+//     must pass the filter;
 //   - execve is last: it replaces this Node process with the payload.
 import type { ContainerSpec } from '../runtime/spec.js';
 import { mountOverlay } from '../overlay/mount.js';
@@ -24,6 +29,9 @@ import { bindNetworkFiles, bringUpLoopback } from './network.js';
 import { mountInit, mountProc } from './proc.js';
 import { bindRootfs, makeMountsPrivate, mountSys, pivotRoot, readOnlyRoot } from './rootfs.js';
 import { switchUser } from './user.js';
+import { limitCapabilities, noNewPrivileges } from './capabilities.js';
+import { maskPaths } from './masked-paths.js';
+import { compileSeccomp, loadSeccomp, type CompiledSeccomp } from './seccomp.js';
 import { mountMqueue, setHostname } from './uts-ipc.js';
 import { copyUpVolumes, mountVolumes } from './volumes.js';
 
@@ -35,6 +43,8 @@ export interface InitContext {
   env: string[];
   /** With -t: the slave side of the container's terminal, for the payload's stdio (open-console). */
   console?: number;
+  /** The seccomp filter, built by compile-seccomp while the host's libseccomp is reachable, loaded by load-seccomp. */
+  seccomp?: CompiledSeccomp;
 }
 
 export interface InitStep {
@@ -60,11 +70,16 @@ export const pipeline: readonly InitStep[] = [
   mountCgroup,
   bindNetworkFiles,
   mountVolumes,
+  compileSeccomp,
   pivotRoot,
   readOnlyRoot,
+  maskPaths,
   bringUpLoopback,
   setHostname,
+  limitCapabilities,
   switchUser,
+  noNewPrivileges,
+  loadSeccomp,
   execPayload,
 ];
 

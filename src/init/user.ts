@@ -1,5 +1,5 @@
 // Chapter 2 — who the payload runs as, inside the user namespace.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { SIGKILL, SyscallError, chdir, setParentDeathSignal, setgroups, setresgid, setresuid } from '../syscalls/index.js';
 import { InitError } from './errors.js';
 import { parseGroup, parsePasswd, resolveUser } from './passwd.js';
@@ -21,7 +21,7 @@ export const switchUser: InitStep = {
     if (!ctx.env.some((entry) => entry.startsWith('HOME='))) ctx.env.push(`HOME=${user.home}`);
 
     // Created while we are still root inside, as docker does for a missing -w.
-    mkdirSync(spec.workdir, { recursive: true });
+    makeWorkdir(spec.workdir);
 
     // With a single-id map the parent had to write "deny" to
     // /proc/PID/setgroups (the kernel demands it before an unprivileged
@@ -39,8 +39,43 @@ export const switchUser: InitStep = {
     // for pid 1 of a pid namespace either way.)
     setParentDeathSignal(SIGKILL);
     chdir(spec.workdir);
+    checkWorkdirInsideRoot(spec.workdir);
   },
 };
+
+/**
+ * mkdir -p WORKDIR, one component at a time (after pivot_root, so symlinks
+ * resolve inside the container). Not mkdirSync's recursive mode: given a
+ * path through a link to something that is neither missing nor a directory
+ * (`-w /proc/self/fd/19`, a pipe) it loops forever instead of failing.
+ */
+function makeWorkdir(workdir: string): void {
+  let path = '';
+  for (const part of workdir.split('/').filter(Boolean)) {
+    path += `/${part}`;
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) continue;
+    if (stat) throw new InitError(`-w ${workdir}: ${path} is not a directory`);
+    try {
+      mkdirSync(path, { mode: 0o755 });
+    } catch (error) {
+      throw new InitError(`-w ${workdir}: mkdir(${path}): ${(error as NodeJS.ErrnoException).code}`);
+    }
+  }
+}
+
+/**
+ * runc's CVE-2024-21626: until execve, this process still holds file
+ * descriptors of its own (Node's, and any a bug leaks), and
+ * `-w /proc/self/fd/N` makes one of them the working directory. If N is a
+ * directory outside the container's root, the payload would start there,
+ * and `cd ..` from it walks the host. The kernel marks such a directory: its
+ * path, seen from our root, starts with "(unreachable)".
+ */
+function checkWorkdirInsideRoot(workdir: string): void {
+  const cwd = readlinkSync('/proc/self/cwd');
+  if (!cwd.startsWith('/')) throw new InitError(`-w ${workdir}: the working directory is outside the container's root (${cwd})`);
+}
 
 /** setresuid fails with EINVAL when the id has no owner in our user namespace: say so plainly. */
 function withMappingHint(call: () => void, what: string): void {

@@ -64,6 +64,9 @@ export function mountOne(root: string, entry: MountSpec): void {
   const kind = entry.type === 'bind' && entry.file ? 'file' : 'dir';
   const place = openBeneath(root, entry.target, kind)!;
   try {
+    // A link in the image to "/" or "../..": still inside, but a mount there
+    // would cover the whole root filesystem, /proc and /dev included.
+    if (place.path === '/') throw new InitError(`${entry.target}: leads to / in the container (through a symlink): it cannot be a mount point`);
     if (fstatSync(place.fd).isDirectory() !== (kind === 'dir')) {
       throw new InitError(`${entry.target}: cannot mount a ${kind === 'dir' ? 'directory' : 'file'} on a ${kind === 'dir' ? 'file' : 'directory'} of the image`);
     }

@@ -1,3 +1,5 @@
+import type { SeccompProfile } from '../security/seccomp-profile.js';
+
 // What the init needs to build one container. The parent computes it, sends it
 // over the sync pipe with "go", and the init follows it step by step.
 
@@ -110,6 +112,25 @@ export interface NetworkSpec {
   filesDir: string;
 }
 
+/**
+ * What the payload may do once it runs (chapter 11, src/security/): its
+ * capabilities, seccomp filter and the /proc and /sys paths hidden from it.
+ */
+export interface SecuritySpec {
+  /** CAP_* names the payload keeps (its bounding set; root's effective set after execve). */
+  capabilities: string[];
+  /** --security-opt no-new-privileges: setuid bits and file capabilities stop working. */
+  noNewPrivileges: boolean;
+  /** docker's default filter, none (seccomp=unconfined), or a profile read from a file when the container was made. */
+  seccomp: 'default' | 'unconfined' | { file: string; profile: SeccompProfile };
+  /** Files and directories covered by /dev/null or an empty tmpfs. */
+  maskedPaths: string[];
+  /** Made read-only in the container (a bind of each onto itself). */
+  readOnlyPaths: string[];
+  /** The flags as given, for inspect's HostConfig (CapAdd, CapDrop, Privileged, SecurityOpt). */
+  asked: { capAdd: string[]; capDrop: string[]; privileged: boolean; securityOpt: string[] };
+}
+
 export interface ContainerSpec {
   id: string;
   /**
@@ -144,4 +165,6 @@ export interface ContainerSpec {
   cgroupNamespace?: boolean;
   /** --network, -p, --add-host, --dns. Absent in records made before networking: the host's network, nothing generated. */
   network?: NetworkSpec;
+  /** --cap-add, --cap-drop, --privileged, --security-opt. Absent in records made before chapter 11: nothing was restricted. */
+  security?: SecuritySpec;
 }

@@ -102,6 +102,17 @@ export const S_IFCHR = 0o020000;
 
 // prctl(2)
 export const PR_SET_PDEATHSIG = 1;
+/** Keep the permitted capabilities when all uids leave 0 (cleared again by execve). */
+export const PR_SET_KEEPCAPS = 8;
+/** Remove one capability from the thread's bounding set, for good. */
+export const PR_CAPBSET_DROP = 24;
+/** execve may never grant more privileges (setuid bits, file capabilities): inherited, never unset. */
+export const PR_SET_NO_NEW_PRIVS = 38;
+export const PR_CAP_AMBIENT = 47;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+// capget(2)/capset(2): the 64-bit capability sets, as two 32-bit words each.
+export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 // close_range(2)
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;

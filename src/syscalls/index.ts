@@ -10,3 +10,6 @@ export { tryLock, waitLock, waitLockSync } from './lock.js';
 export { socketPair, sendFd, receiveFd } from './socket.js';
 export { setInterfaceUp } from './net.js';
 export { openPty, setsid, setControllingTerminal, setWindowSize, getWindowSize, disableOutputProcessing, type Pty, type WindowSize } from './tty.js';
+export {
+  lastCapability, limitBoundingSet, getCapabilities, setCapabilities, clearAmbientCapabilities, keepCapabilitiesAcrossSetuid, setNoNewPrivileges,
+} from './capabilities.js';

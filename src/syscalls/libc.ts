@@ -28,6 +28,9 @@ export const libc = {
   chdir: lib.func('int chdir(const char *path)'),
   chroot: lib.func('int chroot(const char *path)'),
   prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+  // Capability sets of the calling thread (chapter 11): a header, then two {effective, permitted, inheritable} words.
+  capget: lib.func('int capget(void *header, _Inout_ void *data)'),
+  capset: lib.func('int capset(void *header, void *data)'),
   setresuid: lib.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)'),
   setresgid: lib.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),
   setgroups: lib.func('int setgroups(size_t size, const uint32_t *list)'),

@@ -214,21 +214,40 @@ function describe(plan: SeccompPlan): string {
   return `${plan.rules.length} rules, default ${plan.defaultAction}`;
 }
 
+/** A filter compiled by libseccomp and not loaded yet (it lives in libseccomp's memory until loadSeccompFilter). */
+export interface CompiledSeccompFilter {
+  ctx: unknown;
+  /** Syscall names left out because libseccomp knows none of them. */
+  skipped: string[];
+  description: string;
+}
+
 /**
- * Compile PLAN and load it into the calling thread: from here on, this
- * thread and everything it execs or forks obey it. Set noNewPrivileges for
- * `--security-opt no-new-privileges`, or when the caller lacks CAP_SYS_ADMIN
- * in its user namespace (then the kernel requires it). Returns the syscall
- * names that were left out because libseccomp knows none of them.
+ * Compile PLAN without loading it. The container's init compiles while the
+ * host's files are still reachable and loads after pivot_root and
+ * switch-user, as the last step before execve. Set noNewPrivileges for
+ * `--security-opt no-new-privileges`, or when the caller will lack
+ * CAP_SYS_ADMIN in its user namespace (then the kernel requires it).
  */
-export function installSeccompFilter(plan: SeccompPlan, options: { noNewPrivileges: boolean }): string[] {
+export function compileSeccompFilter(plan: SeccompPlan, options: { noNewPrivileges: boolean }): CompiledSeccompFilter {
   const filter = buildFilter(plan, options.noNewPrivileges);
+  return { ...filter, description: describe(plan) };
+}
+
+/** Load FILTER into the calling thread: from here on, this thread and everything it execs or forks obey it. */
+export function loadSeccompFilter(filter: CompiledSeccompFilter): void {
   try {
-    checkNegative(seccomp.load(filter.ctx), 'seccomp_load', describe(plan));
-    return filter.skipped;
+    checkNegative(seccomp.load(filter.ctx), 'seccomp_load', filter.description);
   } finally {
     seccomp.release(filter.ctx);
   }
+}
+
+/** Compile and load PLAN at once; returns the syscall names that were left out. */
+export function installSeccompFilter(plan: SeccompPlan, options: { noNewPrivileges: boolean }): string[] {
+  const filter = compileSeccompFilter(plan, options);
+  loadSeccompFilter(filter);
+  return filter.skipped;
 }
 
 /**
