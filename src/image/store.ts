@@ -13,10 +13,11 @@
 // tmp/ and renamed into place, and rename(2) is atomic. So a pull killed at
 // any instant leaves either the finished thing or nothing a reader would use.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isSystemError, systemErrorLine, writeNewFile } from '../runtime/files.js';
 import { ensureDir } from '../runtime/paths.js';
 import type { UsernsMode } from '../userns/idmap.js';
 import { DIGEST, sha256 } from './oci.js';
@@ -81,7 +82,7 @@ export class Store {
     if (actual !== digest) throw new DigestMismatchError(`blob ${digest}`, digest, actual);
     if (this.hasBlob(digest)) return;
     const temporary = this.temporary('blob');
-    writeFileSync(temporary, bytes);
+    writeNewFile(temporary, bytes);
     this.commit(temporary, this.blobPath(digest));
   }
 
@@ -106,7 +107,8 @@ export class Store {
       return temporary;
     } catch (error) {
       rmSync(temporary, { force: true });
-      throw error;
+      // A full disk says which file it could not write: write(…/tmp/…-blob-…): ENOSPC.
+      throw isSystemError(error) ? new Error(`blob ${digest}: ${systemErrorLine(error, temporary)}`) : error;
     }
   }
 
@@ -132,7 +134,7 @@ export class Store {
 
   setRef(name: string, manifestDigest: string): void {
     const temporary = this.temporary('ref');
-    writeFileSync(temporary, JSON.stringify({ name, digest: manifestDigest }) + '\n');
+    writeNewFile(temporary, JSON.stringify({ name, digest: manifestDigest }) + '\n');
     this.commit(temporary, this.refPath(name));
     if (!isUntagged(name)) this.removeRef(untaggedRef(manifestDigest));
   }

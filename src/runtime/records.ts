@@ -7,8 +7,9 @@
 //   - symlink(2) fails with EEXIST when the name exists, so two `run --name
 //     web` at once cannot both get "web".
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeNewFile } from './files.js';
 import { ensureDir, runtimeDir } from './paths.js';
 import type { ContainerSpec } from './spec.js';
 
@@ -78,7 +79,7 @@ export const shortId = (id: string): string => id.slice(0, 12);
 function writeRecord(record: ContainerRecord): void {
   const path = recordPath(record.id);
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+  writeNewFile(temporary, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   renameSync(temporary, path);
 }
 
