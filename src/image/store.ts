@@ -5,6 +5,8 @@
 //                             uncompressed tar), once per id-map mode: a layer
 //                             unpacked with subordinate ids keeps its owners,
 //                             one unpacked with a single id has them all as root
+//   layer-sums/<mode>/<hex>   what each unpacked layer looked like when it was
+//                             unpacked (unpack/survey.ts), for system check
 //   refs/<name>               "docker.io/library/busybox:latest" → manifest digest
 //   tmp/<pid>-…               work in progress; never read by anything else
 //   locks/                    flock(2) files (src/runtime/lock.ts)
@@ -21,6 +23,7 @@ import { isSystemError, systemErrorLine, writeNewFile } from '../runtime/files.j
 import { ensureDir } from '../runtime/paths.js';
 import type { UsernsMode } from '../userns/idmap.js';
 import { DIGEST, sha256 } from './oci.js';
+import type { LayerSurvey } from './unpack/survey.js';
 
 /**
  * Pulls hold this lock shared while they add content that nothing names yet;
@@ -42,6 +45,14 @@ export class DigestMismatchError extends Error {
  */
 export const untaggedRef = (manifestDigest: string): string => `<none>@${manifestDigest}`;
 export const isUntagged = (name: string): boolean => name.startsWith('<none>@');
+
+/** What a layer was when it was unpacked: written before the layer is renamed into place. */
+export interface LayerSum {
+  diffId: string;
+  /** Uncompressed tar bytes. */
+  size: number;
+  survey: LayerSurvey;
+}
 
 const hexOf = (digest: string): string => {
   if (!DIGEST.test(digest)) throw new Error(`"${digest}" is not a sha256 digest`);
@@ -118,6 +129,30 @@ export class Store {
 
   hasLayer(diffId: string, mode: UsernsMode): boolean {
     return existsSync(this.layerPath(diffId, mode));
+  }
+
+  layerSumPath(diffId: string, mode: UsernsMode): string {
+    return join(this.root, 'layer-sums', mode, hexOf(diffId));
+  }
+
+  /**
+   * Record SUM for layer DIFF_ID. Called before the layer itself is renamed
+   * into place, so a layer in layers/ always has its sum; a sum whose layer
+   * never arrived (a pull killed between the two renames) is garbage that
+   * gc removes, and that the next unpack of that layer replaces.
+   */
+  putLayerSum(mode: UsernsMode, sum: LayerSum): void {
+    const temporary = this.temporary('sum');
+    writeNewFile(temporary, JSON.stringify(sum) + '\n');
+    this.commit(temporary, this.layerSumPath(sum.diffId, mode));
+  }
+
+  readLayerSum(diffId: string, mode: UsernsMode): LayerSum | undefined {
+    try {
+      return JSON.parse(readFileSync(this.layerSumPath(diffId, mode), 'utf8')) as LayerSum;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Move a finished file or directory from tmp/ to its place. */

@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync, type WriteFileOptions } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, rmSync, writeFileSync, type WriteFileOptions } from 'node:fs';
+import { join } from 'node:path';
 
 /** The text of PATH, or "" when it cannot be read (/etc/subuid on a machine without one, say). */
 export function readFileOrEmpty(path: string): string {
@@ -6,6 +7,15 @@ export function readFileOrEmpty(path: string): string {
     return readFileSync(path, 'utf8');
   } catch {
     return '';
+  }
+}
+
+/** The names in DIR, or none when it does not exist (yet). */
+export function readdirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }
 
@@ -41,4 +51,35 @@ export function writeNewFile(path: string, data: string | Uint8Array, options?: 
     rmSync(path, { force: true });
     throw isSystemError(error) ? new Error(systemErrorLine(error, path)) : error;
   }
+}
+
+/**
+ * Bytes in the files under DIR (their apparent sizes; directories themselves
+ * are not counted, as docker counts a writable layer).
+ * Directories of subordinate ids that only they may read are skipped: the
+ * total is then a lower bound, which is all docker promises too.
+ */
+export function diskUsage(dir: string): number {
+  let total = 0;
+  const walk = (path: string) => {
+    let stat;
+    try {
+      stat = lstatSync(path);
+    } catch {
+      return;
+    }
+    if (!stat.isDirectory()) {
+      total += stat.size;
+      return;
+    }
+    let entries: string[];
+    try {
+      entries = readdirSync(path);
+    } catch {
+      return;
+    }
+    for (const entry of entries) walk(join(path, entry));
+  };
+  walk(dir);
+  return total;
 }
