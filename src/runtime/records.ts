@@ -89,8 +89,8 @@ function writeRecord(record: ContainerRecord): void {
  * Store a new record under NAME if given, else a generated one (tried again
  * if another cellblock took it meanwhile). The record is written first and
  * its name claimed second, so a name link always leads to a record — except
- * when cellblock was killed between the two steps of rm or rename, and
- * claimName knows such a link for the leftover it is.
+ * when cellblock was killed between the two steps of rm, and claimName
+ * knows such a link for the leftover it is.
  */
 export function createRecord(fields: Omit<ContainerRecord, 'name'>, name?: string): ContainerRecord {
   const taken = new Set(readdirSync(namesDir()));
@@ -109,10 +109,9 @@ export function createRecord(fields: Omit<ContainerRecord, 'name'>, name?: strin
 
 /**
  * symlink(2) NAME → ID: the lock that gives a name to one container only.
- * False when a container that exists and has that name holds it. A link
- * whose container is gone, or has another name by now, is what a SIGKILL
- * between "remove the record" (or "rename it") and "release the name"
- * leaves: it is released here, or that name could never be used again.
+ * False when a container that exists holds it. A link whose container is
+ * gone is what a SIGKILL between rm's "remove the record" and "release the
+ * name" leaves: it is released here, or that name could never be used again.
  */
 function claimName(name: string, id: string): boolean {
   const link = join(namesDir(), name);
@@ -129,7 +128,9 @@ function claimName(name: string, id: string): boolean {
     } catch {
       continue; // released a moment ago: try again
     }
-    if (holder === id || readRecordIfAny(holder)?.name === name) return false;
+    // Only a link whose record is gone is stale: a record that exists may be
+    // half-way through a rename to NAME (link first, then record), and is its holder.
+    if (holder === id || readRecordIfAny(holder) !== undefined) return false;
     releaseName(name, holder);
   }
 }

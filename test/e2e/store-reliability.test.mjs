@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRegistry } from '../helpers/registry.mjs';
 import { pushSingleLayer, pushThreeLayers } from '../helpers/images.mjs';
-import { collect, Runner } from '../../scripts/lib/as-user.mjs';
+import { collect, Runner, waitForLine } from '../../scripts/lib/as-user.mjs';
 import { assertOneLineError, containerFixture, hasSubordinateIds, lingeringProcesses } from './fixture.mjs';
 
 const c = containerFixture();
@@ -51,9 +51,9 @@ const list = (dir) => {
 async function smallDisk(runner, t) {
   const root = process.getuid() === 0;
   const mountPoint = runner.tempDir('cellblock-small-disk-');
-  const holder = spawn('unshare', [...(root ? [] : ['--user', '--map-current-user']), '--mount', '--propagation', 'private', '--', 'sleep', '3600'], { stdio: 'ignore' });
+  const holder = spawn('unshare', [...(root ? [] : ['--user', '--map-current-user']), '--mount', '--propagation', 'private', '--', 'sh', '-c', 'echo ready; exec sleep 3600'], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => holder.kill('SIGKILL')); // the namespace, and its tmpfs, end with it
-  await sleep(100);
+  await waitForLine(holder.stdout, /^ready$/); // in its namespaces by then
   const enter = ['-t', String(holder.pid), ...(root ? ['-m'] : ['-U', '-m', '--preserve-credentials']), '--'];
   const disk = {
     userns: root ? [] : ['--userns=single'],
@@ -88,7 +88,7 @@ test('a full disk during a pull: one line naming the call and ENOSPC, and a stor
     if (i === 0) disk.mount('-t', 'tmpfs', '-o', opts, 'tmpfs');
     else {
       disk.mount('-o', 'remount,size=64m,nr_inodes=100000', 'tmpfs'); // room to clear it out
-      assert.equal(spawnSync('rm', ['-rf', disk.store]).status, 0); // (as root; as its owner, inside the namespace, otherwise)
+      assert.equal(spawnSync('rm', ['-rf', disk.store]).status, 0); // through /proc/PID/root: the holder's mounts
       disk.mount('-o', `remount,${opts}`, 'tmpfs');
     }
     const r = await disk.cellblock(['pull', ...disk.userns, single.reference]);
