@@ -21,7 +21,7 @@ export function networkLs(options: { quiet?: boolean }): void {
 }
 
 /** The containers on NETWORK, running (with their address) or not: the ones whose spec names it. */
-function usersOf(network: Network): ContainerRecord[] {
+export function usersOf(network: Network): ContainerRecord[] {
   return listRecords().filter((record) => record.spec.network?.networks?.some((entry) => entry.name === network.name));
 }
 

@@ -471,6 +471,34 @@ volume
     await volumePrune(options);
   });
 
+const system = program.command('system').description('the store as a whole: check it, see its size, prune it');
+system
+  .command('check')
+  .description('verify every blob, unpacked layer, name, temporary and container record of the store (exit 1 when problems are found)')
+  .option('--repair', 'remove what is broken (a pull fetches it again) and say what was done')
+  .action(async (options) => {
+    const { systemCheck } = await import('./system.js');
+    process.exitCode = await systemCheck(options);
+  });
+system
+  .command('df')
+  .description('show disk usage: images, containers, volumes')
+  .option('-v, --verbose', 'show each image, container and volume')
+  .action(async (options) => {
+    const { systemDf } = await import('./system.js');
+    systemDf(options);
+  });
+system
+  .command('prune')
+  .description('remove stopped containers, unused networks and dangling images (-a: all unused images; --volumes: unused volumes)')
+  .option('-a, --all', 'remove every image no container uses, not only dangling ones')
+  .option('--volumes', 'remove volumes no container uses too')
+  .option('-f, --force', 'do not ask for confirmation')
+  .action(async (options) => {
+    const { systemPrune } = await import('./system.js');
+    process.exitCode = await systemPrune(options);
+  });
+
 const network = program.command('network').description('manage user-defined networks (containers on one reach each other by name)');
 network
   .command('create')

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
+import { diskUsage } from '../runtime/files.js';
 import { checkVolumeName } from '../runtime/mounts.js';
 import { listRecords } from '../runtime/records.js';
 import { createVolume, describeUser, hasVolume, listVolumes, readVolume, removeVolume, volumeUsers } from '../runtime/volumes.js';
@@ -67,13 +68,21 @@ export async function volumeRm(names: string[], options: { force?: boolean }): P
 
 export async function volumePrune(options: { force?: boolean }): Promise<void> {
   if (!options.force && !(await confirm('WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] '))) return;
-  const records = listRecords();
-  const unused = listVolumes().filter((volume) => volumeUsers(volume.name, records).length === 0);
   process.stdout.write('Deleted Volumes:\n');
-  for (const volume of unused) {
+  await removeUnusedVolumes((name) => process.stdout.write(`${name}\n`));
+}
+
+/** Remove every volume no container (running or not) names, telling ON_REMOVED each; returns the bytes freed. Shared with `system prune --volumes`. */
+export async function removeUnusedVolumes(onRemoved: (name: string) => void): Promise<number> {
+  const records = listRecords();
+  let reclaimed = 0;
+  for (const volume of listVolumes().filter((v) => volumeUsers(v.name, records).length === 0)) {
+    const size = diskUsage(volume.mountpoint);
     await removeVolume(volume.name);
-    process.stdout.write(`${volume.name}\n`);
+    reclaimed += size;
+    onRemoved(volume.name);
   }
+  return reclaimed;
 }
 
 /** Ask QUESTION on stdout and read one line: true for y or yes. */

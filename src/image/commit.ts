@@ -15,6 +15,7 @@
 // and their parents would see. It reads the directory as the walk finds it:
 // a file written at that moment may be caught half-written — its size is
 // fixed when its header is written, so the tar stays well-formed.
+import { mkdirSync } from 'node:fs';
 import { withLock } from '../runtime/lock.js';
 import type { ContainerRecord } from '../runtime/records.js';
 import { planIdMap } from '../userns/idmap.js';
@@ -46,6 +47,9 @@ export async function commitContainer(store: Store, record: ContainerRecord, opt
   }
   const reference = options.name !== undefined ? formatReference(parseReference(options.name)) : undefined;
   const upper = record.spec.overlay.upper;
+  // A run killed between writing its record and making its storage leaves a
+  // container with no upper directory: it has no changes, which is a layer too.
+  mkdirSync(upper, { recursive: true, mode: 0o755 });
   const idMap = planIdMap(record.userns);
   // Shared, as a pull holds it: garbage collection waits until the new image has its name.
   return withLock(store.locks, STORE_LOCK, async () => {

@@ -2,7 +2,8 @@
 // its blobs and unpacked layers go too — unless another image or an existing
 // container still uses them. Content addressing makes "still used" a set of
 // digests reachable from what is named.
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { readdirOrEmpty } from '../runtime/files.js';
 import { join } from 'node:path';
 import { withLock } from '../runtime/lock.js';
 import { listRecords } from '../runtime/records.js';
@@ -33,28 +34,24 @@ async function collect(store: Store): Promise<Collected> {
   }
   const collected: Collected = { blobs: 0, layers: 0 };
   const blobDir = join(store.root, 'blobs', 'sha256');
-  for (const hex of listDir(blobDir)) {
+  for (const hex of readdirOrEmpty(blobDir)) {
     if (keepBlobs.has(`sha256:${hex}`)) continue;
     rmSync(join(blobDir, hex), { force: true }); // blobs are plain files of ours
     collected.blobs++;
   }
   for (const mode of ['single', 'subids'] as const) {
     let idMap: IdMapPlan | undefined;
-    for (const hex of listDir(join(store.root, 'layers', mode))) {
+    for (const hex of readdirOrEmpty(join(store.root, 'layers', mode))) {
       if (keepLayers.has(hex)) continue;
       // Layers unpacked with subordinate ids hold files only that map can delete.
       idMap ??= planIdMap(mode);
       await removeTree(join(store.root, 'layers', mode, hex), idMap);
       collected.layers++;
     }
+    // A layer's sum goes with it (and one whose layer never arrived, too).
+    for (const hex of readdirOrEmpty(join(store.root, 'layer-sums', mode))) {
+      if (!keepLayers.has(hex) || !existsSync(join(store.root, 'layers', mode, hex))) rmSync(join(store.root, 'layer-sums', mode, hex), { force: true });
+    }
   }
   return collected;
-}
-
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

@@ -147,6 +147,8 @@ export async function ensureLayer(
     }
     for (const notice of unpackResult.value.notices) process.stderr.write(`cellblock: ${notice}\n`);
     if (storeResult.value) store.commit(storeResult.value, store.blobPath(layer.digest));
+    const { size, survey } = unpackResult.value;
+    store.putLayerSum(idMap.mode, { diffId, size, survey });
     store.commit(target, store.layerPath(diffId, idMap.mode));
     progress({ kind: 'layer', digest: layer.digest, status: 'done', bytes, total: layer.size });
   });

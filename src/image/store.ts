@@ -5,6 +5,8 @@
 //                             uncompressed tar), once per id-map mode: a layer
 //                             unpacked with subordinate ids keeps its owners,
 //                             one unpacked with a single id has them all as root
+//   layer-sums/<mode>/<hex>   what each unpacked layer looked like when it was
+//                             unpacked (unpack/survey.ts), for system check
 //   refs/<name>               "docker.io/library/busybox:latest" → manifest digest
 //   tmp/<pid>-…               work in progress; never read by anything else
 //   locks/                    flock(2) files (src/runtime/lock.ts)
@@ -13,13 +15,15 @@
 // tmp/ and renamed into place, and rename(2) is atomic. So a pull killed at
 // any instant leaves either the finished thing or nothing a reader would use.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isSystemError, systemErrorLine, writeNewFile } from '../runtime/files.js';
 import { ensureDir } from '../runtime/paths.js';
 import type { UsernsMode } from '../userns/idmap.js';
 import { DIGEST, sha256 } from './oci.js';
+import type { LayerSurvey } from './unpack/survey.js';
 
 /**
  * Pulls hold this lock shared while they add content that nothing names yet;
@@ -41,6 +45,14 @@ export class DigestMismatchError extends Error {
  */
 export const untaggedRef = (manifestDigest: string): string => `<none>@${manifestDigest}`;
 export const isUntagged = (name: string): boolean => name.startsWith('<none>@');
+
+/** What a layer was when it was unpacked: written before the layer is renamed into place. */
+export interface LayerSum {
+  diffId: string;
+  /** Uncompressed tar bytes. */
+  size: number;
+  survey: LayerSurvey;
+}
 
 const hexOf = (digest: string): string => {
   if (!DIGEST.test(digest)) throw new Error(`"${digest}" is not a sha256 digest`);
@@ -81,7 +93,7 @@ export class Store {
     if (actual !== digest) throw new DigestMismatchError(`blob ${digest}`, digest, actual);
     if (this.hasBlob(digest)) return;
     const temporary = this.temporary('blob');
-    writeFileSync(temporary, bytes);
+    writeNewFile(temporary, bytes);
     this.commit(temporary, this.blobPath(digest));
   }
 
@@ -106,7 +118,8 @@ export class Store {
       return temporary;
     } catch (error) {
       rmSync(temporary, { force: true });
-      throw error;
+      // A full disk says which file it could not write: write(…/tmp/…-blob-…): ENOSPC.
+      throw isSystemError(error) ? new Error(`blob ${digest}: ${systemErrorLine(error, temporary)}`) : error;
     }
   }
 
@@ -116,6 +129,30 @@ export class Store {
 
   hasLayer(diffId: string, mode: UsernsMode): boolean {
     return existsSync(this.layerPath(diffId, mode));
+  }
+
+  layerSumPath(diffId: string, mode: UsernsMode): string {
+    return join(this.root, 'layer-sums', mode, hexOf(diffId));
+  }
+
+  /**
+   * Record SUM for layer DIFF_ID. Called before the layer itself is renamed
+   * into place, so a layer in layers/ always has its sum; a sum whose layer
+   * never arrived (a pull killed between the two renames) is garbage that
+   * gc removes, and that the next unpack of that layer replaces.
+   */
+  putLayerSum(mode: UsernsMode, sum: LayerSum): void {
+    const temporary = this.temporary('sum');
+    writeNewFile(temporary, JSON.stringify(sum) + '\n');
+    this.commit(temporary, this.layerSumPath(sum.diffId, mode));
+  }
+
+  readLayerSum(diffId: string, mode: UsernsMode): LayerSum | undefined {
+    try {
+      return JSON.parse(readFileSync(this.layerSumPath(diffId, mode), 'utf8')) as LayerSum;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Move a finished file or directory from tmp/ to its place. */
@@ -132,7 +169,7 @@ export class Store {
 
   setRef(name: string, manifestDigest: string): void {
     const temporary = this.temporary('ref');
-    writeFileSync(temporary, JSON.stringify({ name, digest: manifestDigest }) + '\n');
+    writeNewFile(temporary, JSON.stringify({ name, digest: manifestDigest }) + '\n');
     this.commit(temporary, this.refPath(name));
     if (!isUntagged(name)) this.removeRef(untaggedRef(manifestDigest));
   }

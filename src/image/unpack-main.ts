@@ -8,13 +8,14 @@
 //
 //   unpack     a layer on stdin → a layer directory (pull, load, import, commit)
 //   remove     rm -rf of a tree holding such files (rmi, rm, image prune)
+//   survey     the metadata fingerprint of unpacked layers (system check)
 //   pack       a container's overlay upper directory → a layer on stdout (commit)
 //   copy-out   a path in a container → a tar on stdout (cp CONTAINER:PATH …)
 //   copy-in    a tar on stdin → a path in a container (cp … CONTAINER:PATH)
 //
 // It says "ready", waits for "go" (the parent has written the id maps by
 // then), does its one job, reports, and exits.
-import { readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { tellParent, waitForParent } from '../init/channel.js';
 import type { UnpackerMessage, UnpackerOrder } from './unpack/protocol.js';
 
@@ -24,16 +25,19 @@ tellParent<UnpackerMessage>({ type: 'ready', pid: Number(readlinkSync('/proc/sel
 try {
   // Loaded while the parent writes the id maps — and before any job
   // chroots into a container, where the project's files are out of reach.
-  const [{ unpackHere }, { removeHere }, { packLayerHere }, { copyInHere, copyOutHere }] = await Promise.all([
-    import('./unpack/untar.js'), import('./unpack/remove.js'), import('./unpack/pack-layer.js'), import('../runtime/copy/inside.js'),
+  const [{ unpackHere }, { removeHere }, { surveyHere }, { packLayerHere }, { copyInHere, copyOutHere }] = await Promise.all([
+    import('./unpack/untar.js'), import('./unpack/remove.js'), import('./unpack/survey.js'), import('./unpack/pack-layer.js'), import('../runtime/copy/inside.js'),
   ]);
   const { job } = waitForParent<UnpackerOrder>();
   if (job.kind === 'unpack') {
     const result = await unpackHere(process.stdin, job);
-    tellParent<UnpackerMessage>({ type: 'unpacked', ...result });
+    // The fingerprint the layer is checked against later (system check).
+    tellParent<UnpackerMessage>({ type: 'unpacked', ...result, survey: surveyHere(job.target) });
   } else if (job.kind === 'remove') {
     removeHere(job.path);
     tellParent<UnpackerMessage>({ type: 'removed' });
+  } else if (job.kind === 'survey') {
+    tellParent<UnpackerMessage>({ type: 'surveyed', surveys: job.paths.map((path) => (existsSync(path) ? surveyHere(path) : null)) });
   } else if (job.kind === 'pack') {
     tellParent<UnpackerMessage>({ type: 'packed', notices: await packLayerHere(job, process.stdout) });
   } else if (job.kind === 'copy-out') {

@@ -28,6 +28,7 @@ import type { IdMapPlan } from '../userns/idmap.js';
 import { converse, describeEnd, spawnInNamespaces } from '../userns/spawn.js';
 import { compressionOf } from './unpack/compression.js';
 import type { UnpackerJob, UnpackerMessage, UnpackerOrder } from './unpack/protocol.js';
+import type { LayerSurvey } from './unpack/survey.js';
 
 const UNPACKER = fileURLToPath(new URL('./unpack-main.js', import.meta.url));
 
@@ -67,6 +68,8 @@ export interface UnpackResult {
   size: number;
   /** One line each, for the user: device nodes skipped, owners flattened, attributes refused. */
   notices: string[];
+  /** Its metadata fingerprint (unpack/survey.ts), kept beside it for system check. */
+  survey: LayerSurvey;
 }
 
 export interface UnpackOptions {
@@ -101,7 +104,7 @@ export async function unpackLayer(
   try {
     const report = await runUnpacker({ kind: 'unpack', target: root, compression, mode: idMap.mode, label }, inNewUserNamespace(idMap), label, { input: layer });
     if (report.type !== 'unpacked') throw new Error(`${label}: the unpacker answered "${report.type}"`);
-    return { diffId: report.diffId, size: report.size, notices: report.notices };
+    return { diffId: report.diffId, size: report.size, notices: report.notices, survey: report.survey };
   } catch (error) {
     if (!layer.readableEnded) layer.destroy();
     // Files in a half layer may belong to subordinate ids: only removeTree can delete them.
@@ -150,7 +153,7 @@ function removeOwnTree(root: string): boolean {
   }
 }
 
-export type UnpackerReport = Extract<UnpackerMessage, { type: 'unpacked' | 'removed' | 'packed' | 'copied' }>;
+export type UnpackerReport = Extract<UnpackerMessage, { type: 'unpacked' | 'removed' | 'surveyed' | 'packed' | 'copied' }>;
 
 export interface UnpackerIo {
   /** Bytes for its stdin; 'inherit' gives it ours (cp - CONTAINER:DIR). */

@@ -6,9 +6,12 @@
 //     or the new one, never half of each, even if we are killed mid-write;
 //   - symlink(2) fails with EEXIST when the name exists, so two `run --name
 //     web` at once cannot both get "web".
+// A name link whose record is gone (cellblock killed between the two steps
+// of rm) is released by the next claim of that name: see claimName.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeNewFile } from './files.js';
 import { ensureDir, runtimeDir } from './paths.js';
 import type { ContainerSpec } from './spec.js';
 
@@ -78,30 +81,57 @@ export const shortId = (id: string): string => id.slice(0, 12);
 function writeRecord(record: ContainerRecord): void {
   const path = recordPath(record.id);
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+  writeNewFile(temporary, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   renameSync(temporary, path);
 }
 
 /**
- * Store a new record, reserving its name first: NAME if given, else a
- * generated one (tried again if another cellblock took it meanwhile).
+ * Store a new record under NAME if given, else a generated one (tried again
+ * if another cellblock took it meanwhile). The record is written first and
+ * its name claimed second, so a name link always leads to a record — except
+ * when cellblock was killed between the two steps of rm, and claimName
+ * knows such a link for the leftover it is.
  */
 export function createRecord(fields: Omit<ContainerRecord, 'name'>, name?: string): ContainerRecord {
   const taken = new Set(readdirSync(namesDir()));
   for (;;) {
     const record = { ...fields, name: name ?? generateName(taken) };
+    writeRecord(record);
+    if (claimName(record.name, record.id)) return record;
+    unlinkSync(recordPath(record.id));
+    if (name === undefined) {
+      taken.add(record.name);
+      continue;
+    }
+    throw nameInUse(name);
+  }
+}
+
+/**
+ * symlink(2) NAME → ID: the lock that gives a name to one container only.
+ * False when a container that exists holds it. A link whose container is
+ * gone is what a SIGKILL between rm's "remove the record" and "release the
+ * name" leaves: it is released here, or that name could never be used again.
+ */
+function claimName(name: string, id: string): boolean {
+  const link = join(namesDir(), name);
+  for (;;) {
     try {
-      symlinkSync(record.id, join(namesDir(), record.name));
-      writeRecord(record);
-      return record;
+      symlinkSync(id, link);
+      return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (name === undefined) {
-        taken.add(record.name);
-        continue;
-      }
-      throw nameInUse(name);
     }
+    let holder: string;
+    try {
+      holder = readlinkSync(link);
+    } catch {
+      continue; // released a moment ago: try again
+    }
+    // Only a link whose record is gone is stale: a record that exists may be
+    // half-way through a rename to NAME (link first, then record), and is its holder.
+    if (holder === id || readRecordIfAny(holder) !== undefined) return false;
+    releaseName(name, holder);
   }
 }
 
@@ -123,12 +153,7 @@ function nameInUse(name: string): Error {
  */
 export function renameRecord(record: ContainerRecord, name: string): void {
   const link = join(namesDir(), name);
-  try {
-    symlinkSync(record.id, link);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw nameInUse(name);
-    throw error;
-  }
+  if (!claimName(name, record.id)) throw nameInUse(name);
   try {
     writeRecord({ ...readRecord(record.id), name });
   } catch (error) {

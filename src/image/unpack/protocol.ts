@@ -5,7 +5,7 @@
 //
 //   unpacker → parent   {"type":"ready","pid":4242}      my user namespace exists
 //   parent → unpacker   {"type":"go","job":{…}}          ids are mapped; here is the work
-//   unpacker → parent   {"type":"unpacked","diffId":…}   done (or "removed", "packed", "copied")
+//   unpacker → parent   {"type":"unpacked","diffId":…}   done (or "removed", "surveyed", "packed", "copied")
 //                   or  {"type":"error","message":…}     failed; the parent removes the half layer
 //
 // File contents do not travel here but on the unpacker's stdin (a layer to
@@ -13,6 +13,7 @@
 import type { CopyDestination, CopySource } from '../../runtime/copy/paths.js';
 import type { ContainerSpec } from '../../runtime/spec.js';
 import type { UsernsMode } from '../../userns/idmap.js';
+import type { LayerSurvey } from './survey.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -27,6 +28,8 @@ export type UnpackerJob =
     label: string;
   }
   | { kind: 'remove'; path: string }
+  /** system check: the survey (survey.ts) of each unpacked layer in PATHS; null for one that is not there. */
+  | { kind: 'survey'; paths: string[] }
   /** commit: ROOT (a container's overlay upper directory) as a layer, on stdout. */
   | { kind: 'pack'; root: string; label: string }
   /**
@@ -57,8 +60,9 @@ export type UnpackerOrder = { type: 'go'; job: UnpackerJob };
 
 export type UnpackerMessage =
   | { type: 'ready'; pid: number }
-  | { type: 'unpacked'; diffId: string; size: number; notices: string[] }
+  | { type: 'unpacked'; diffId: string; size: number; notices: string[]; survey: LayerSurvey }
   | { type: 'removed' }
+  | { type: 'surveyed'; surveys: (LayerSurvey | null)[] }
   | { type: 'packed'; notices: string[] }
   | { type: 'copied'; notices: string[] }
   | { type: 'error'; message: string };

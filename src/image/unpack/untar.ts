@@ -77,10 +77,16 @@ interface UntarStages {
 async function untar(input: Readable, writer: LayerWriter, stages: UntarStages): Promise<void> {
   const parser = tarExtract();
   const feed = feeder(parser);
+  // The writer's own error (a hostile entry, a full disk) explains whatever the
+  // parser says once it is destroyed ("The operation was aborted"): it wins.
+  let entryFailure: Error | undefined;
   parser.on('entry', (header, content, next) => {
     stages.rename?.(header);
-    // An error here (a hostile entry) destroys the parser, which ends the pipeline below.
-    writer.write(header, content).then(() => next(), next);
+    // An error here destroys the parser, which ends the pipeline below.
+    writer.write(header, content).then(() => next(), (error: Error) => {
+      entryFailure ??= error;
+      next(error);
+    });
   });
   const consume = async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) {
@@ -93,7 +99,7 @@ async function untar(input: Readable, writer: LayerWriter, stages: UntarStages):
     if (stages.decompress) await pipeline(input, stages.decompress, consume);
     else await pipeline(input, consume);
   } catch (error) {
-    throw explain(error);
+    throw explain(entryFailure ?? error);
   }
   writer.finish();
 }
