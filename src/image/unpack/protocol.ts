@@ -25,6 +25,8 @@ export type UnpackerJob =
     mode: UsernsMode;
     /** How notices name the layer: "layer sha256:…". */
     label: string;
+    /** The most uncompressed bytes it may hold (src/image/check.ts: layerSizeLimit), and how to say it. */
+    limit: { bytes: number; text: string };
   }
   | { kind: 'remove'; path: string }
   /** commit: ROOT (a container's overlay upper directory) as a layer, on stdout. */
