@@ -60,7 +60,9 @@ export function parseReference(text: string): ImageReference {
     if (!isRegistryHost(registry)) throw bad(`"${registry}" is not a valid registry host (NAME[:PORT], a port from 1 to 65535)`);
   }
   if (parts.some((part) => part !== part.toLowerCase())) throw bad('repository names must be lowercase');
-  if (!parts.every((part) => COMPONENT.test(part))) throw bad('use lowercase letters, digits and separators (. _ __ -) between "/"');
+  const wrong = parts.find((part) => !COMPONENT.test(part));
+  if (wrong === '') throw bad('a path component is empty ("//", or "/" at an end): use lowercase letters, digits and separators (. _ __ -) between "/"');
+  if (wrong !== undefined) throw bad(`"${wrong}" is not a valid path component: use lowercase letters, digits and separators (. _ __ -) between "/"`);
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   const repository = parts.join('/');
   if (repository.length > 255) throw bad('the repository name is longer than 255 characters');
