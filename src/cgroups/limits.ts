@@ -45,8 +45,8 @@ export function parseSize(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)b?$/i.exec(text.trim());
   if (!match) throw new Error(`invalid ${flag} ${JSON.stringify(text)}: expected a size like 512k, 32m or 1g`);
   const bytes = Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]);
-  // Past 2^53 a double cannot count bytes exactly (and 1e30p is Infinity): no kernel file takes such a number.
-  if (!Number.isSafeInteger(bytes)) throw new Error(`invalid ${flag} ${JSON.stringify(text)}: too large (at most ${formatSize(Number.MAX_SAFE_INTEGER)} bytes)`);
+  // Past 2^53 a double cannot count bytes exactly (99999999999999999999999p, say): no kernel file takes such a number.
+  if (!Number.isSafeInteger(bytes)) throw new Error(`invalid ${flag} ${JSON.stringify(text)}: too large (at most 2^53 bytes)`);
   return bytes;
 }
 
@@ -102,7 +102,7 @@ export function parseLimits(flags: LimitFlags): ResourceLimits {
   }
   if (flags.pidsLimit !== undefined) {
     const pids = parseWhole(flags.pidsLimit, '--pids-limit');
-    if (pids < -1 || !Number.isSafeInteger(pids)) throw new Error(`invalid --pids-limit ${flags.pidsLimit}: expected a number of processes, or 0 or -1 for no limit`);
+    if (!Number.isSafeInteger(pids)) throw new Error(`invalid --pids-limit ${flags.pidsLimit}: too large`);
     if (pids > 0) limits.pidsLimit = pids; // 0 and -1 mean "no limit", as in docker
   }
   if (flags.blkioWeight !== undefined) {

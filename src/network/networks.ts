@@ -25,7 +25,8 @@ export interface Network {
   created: string;
 }
 
-const networksDir = () => ensureDir(join(dataDir(), 'networks'));
+const networksPath = () => join(dataDir(), 'networks');
+const networksDir = () => ensureDir(networksPath());
 const networkPath = (name: string) => join(networksDir(), `${name}.json`);
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -35,7 +36,7 @@ const DEFAULT_POOL = (n: number) => `10.89.${n}.0/24`;
 
 export function listNetworks(): Network[] {
   // Read-only: a look-up (a --network typo) must not create the directory.
-  const dir = join(dataDir(), 'networks');
+  const dir = networksPath();
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((file) => file.endsWith('.json'))
