@@ -7,16 +7,20 @@
 //     the by-hand baseline `skopeo copy` + `tar -xzf`;
 //  3. `run --rm IMAGE true` on the Debian image vs the busybox one: layers are
 //     mounted, not copied, so start time must not grow with the image's size;
-//  4. memory of the supervisor that stays with each idle detached container.
+//  4. what each detached container costs: the start time of `run -d`, one
+//     after another with up to 50 running, and the memory of the host
+//     processes that stay with each idle container (cellblock's supervisor
+//     and unshare; podman's conmon; bwrap's own two) — not its payload's.
 //
 // Peers that are not installed are listed as such. Rounds are interleaved so
 // machine noise hits every tool alike.
 //
 // BENCH_RUNS=N sets the measured runs per tool of tables 1 and 3 (default 15,
 // after 2 warm-ups); BENCH_PULL_RUNS=N those of table 2 (default 3, no
-// warm-up: every run starts from an empty store anyway).
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// warm-up: every run starts from an empty store anyway); BENCH_CONTAINERS=N
+// the detached containers of table 4 (default 50).
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runner } from './lib/as-user.mjs';
 import { buildBusyboxRootfs } from './lib/rootfs.mjs';
@@ -26,6 +30,7 @@ import { pushDebian } from '../test/helpers/debian.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 15);
 const PULL_RUNS = Number(process.env.BENCH_PULL_RUNS || 3);
+const CONTAINERS = Number(process.env.BENCH_CONTAINERS || 50);
 const WARMUP = 2;
 // Bounds: a run that takes longer has hung (a start takes well under a second here, a pull seconds).
 const START_TIMEOUT_MS = 30_000;
@@ -152,6 +157,11 @@ function printTable(title, list, { unit = 'ms', scale = 1, ratio = '× cellblock
     if (tool.missing || tool.failed) rows.push([tool.name, '-', '-', tool.missing ?? `failed: ${tool.failed}`]);
     else rows.push([tool.name, (median(tool.samples) / scale).toFixed(scale === 1 ? 1 : 2), (Math.min(...tool.samples) / scale).toFixed(scale === 1 ? 1 : 2), (median(tool.samples) / base).toFixed(2)]);
   }
+  printRows(title, rows);
+}
+
+/** ROWS (the first is the header) as columns: the first left-aligned, the others right-aligned. */
+function printRows(title, rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log(`${title}\n`);
   for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('   ').trimEnd());
@@ -300,27 +310,179 @@ async function imageTables() {
   }
 }
 
-/** Table 4: what each idle `run -d` container costs in supervisor memory (smaps_rollup, in kB). */
-async function supervisorMemory(count = 5) {
-  const ids = [];
+// ---------------------------------------------------------------------------
+// Table 4: what each detached container costs.
+
+/** Pids of PID's children (of every thread). */
+function childrenOf(pid) {
   try {
-    for (let i = 0; i < count; i++) {
-      const r = await runner.cellblock(['run', '-d', '--rootfs', rootfs, 'sleep', '1000']);
-      if (r.code !== 0) throw new Error(`run -d failed: ${r.stderr.trim()}`);
-      ids.push(r.stdout.trim());
-    }
-    const rows = ids.map((id) => {
-      const { supervisorPid } = JSON.parse(readFileSync(join(runner.runtimeDir, 'cellblock', 'containers', `${id}.json`), 'utf8'));
-      const kb = Object.fromEntries(readFileSync(`/proc/${supervisorPid}/smaps_rollup`, 'utf8').split('\n')
-        .map((line) => /^(\w+):\s+(\d+) kB/.exec(line)).filter(Boolean).map(([, key, value]) => [key, Number(value)]));
-      return { rss: kb.Rss, pss: kb.Pss, private: kb.Private_Clean + kb.Private_Dirty };
-    });
-    const mid = (key) => `${(median(rows.map((row) => row[key])) / 1024).toFixed(1)} MB`;
-    console.log(`\nMemory of the supervisor of an idle detached container (median of ${count} at once, /proc/PID/smaps_rollup):`);
-    console.log(`  RSS ${mid('rss')}   PSS ${mid('pss')} (shared pages split among the ${count})   private ${mid('private')} (what one more container adds)`);
-  } finally {
-    if (ids.length) await runner.cellblock(['rm', '-f', ...ids]);
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return []; // gone
   }
+}
+
+/**
+ * What a runtime keeps running for one container: ROOT (its supervisor,
+ * conmon, bwrap…) and every process below it, but the payload itself — the
+ * `sleep` every peer runs.
+ */
+function overheadProcesses(root) {
+  const all = [root];
+  for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i]));
+  return all.filter((pid) => {
+    try {
+      return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\0');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Rss, Pss and private (clean + dirty) kB of PID, from /proc/PID/smaps_rollup. */
+function memoryOf(pid) {
+  try {
+    const kb = Object.fromEntries(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n')
+      .map((line) => /^(\w+):\s+(\d+) kB/.exec(line)).filter(Boolean).map(([, key, value]) => [key, Number(value)]));
+    return { rss: kb.Rss, pss: kb.Pss, private: kb.Private_Clean + kb.Private_Dirty };
+  } catch {
+    return { rss: 0, pss: 0, private: 0 }; // a kernel thread, or gone
+  }
+}
+
+/**
+ * The peers, each as { name, start() → container, root(container) → pid of
+ * what stays with it (undefined: nothing), remove(containers) }.
+ */
+function overheadPeers() {
+  const peers = [];
+  const cellblock = (...args) => [process.execPath, '--', runner.cli, ...args];
+  peers.push({
+    name: 'cellblock run -d --network none', baseline: true,
+    start: async () => (await execOk('cellblock run -d', cellblock('run', '-d', '--network', 'none', '--rootfs', rootfs, 'sleep', '1000'))).stdout.trim(),
+    root: (id) => JSON.parse(readFileSync(join(runner.runtimeDir, 'cellblock', 'containers', `${id}.json`), 'utf8')).supervisorPid,
+    remove: (ids) => execOk('cellblock rm -f', cellblock('rm', '-f', ...ids), { timeout: PULL_TIMEOUT_MS }),
+  });
+  if (installed('podman') && installed('crun')) {
+    const runtime = hybrid ? ['--runtime', podmanRuntime()] : [];
+    const podman = (...args) => ['podman', ...runtime, ...args];
+    peers.push({
+      name: `podman run -d --network none${hybrid ? ' †' : ''}`,
+      start: async () => (await execOk('podman run -d', podman('run', '-d', '--network', 'none', '--cgroups=disabled', '--rootfs', rootfs, 'sleep', '1000'))).stdout.trim(),
+      root: async (id) => Number((await execOk('podman inspect', podman('inspect', '--format', '{{.State.ConmonPid}}', id))).stdout.trim()),
+      remove: (ids) => execOk('podman rm -f', podman('rm', '-f', '-t', '0', ...ids), { timeout: PULL_TIMEOUT_MS }),
+    });
+  } else peers.push({ name: 'podman run -d', missing: 'not installed (apt-get install podman crun)' });
+  if (installed('crun')) {
+    let n = 0;
+    const crun = (...args) => ['crun', '--cgroup-manager=disabled', '--root', join(work, 'crun-state'), ...args];
+    const wrap = (argv) => (hybrid ? hideV2(argv) : argv);
+    peers.push({
+      // --detach: crun exits once the payload runs; nothing of crun stays (no monitor, unlike conmon).
+      name: `crun run --detach${hybrid ? ' †' : ''}`,
+      async start() {
+        const id = `bench-detached-${process.pid}-${n++}`;
+        await execOk('crun run --detach', wrap(crun('run', '--detach', '--bundle', await sleepBundle(), id)));
+        return id;
+      },
+      root: () => undefined,
+      remove: async (ids) => {
+        for (const id of ids) await execOk('crun delete', wrap(crun('delete', '--force', id))).catch(() => {});
+      },
+    });
+  } else peers.push({ name: 'crun run --detach', missing: 'not installed (apt-get install crun)' });
+  if (installed('bwrap')) {
+    peers.push({
+      // bwrap cannot detach: started in the background, it stays as the payload's parent (and its own pid 1).
+      name: 'bwrap --unshare-all (in the background)',
+      start: () => startBwrap(),
+      root: (child) => child.pid,
+      remove: async (children) => {
+        for (const child of children) child.kill('SIGKILL'); // ours, by pid; --die-with-parent takes the rest
+      },
+    });
+  } else peers.push({ name: 'bwrap --unshare-all', missing: 'not installed (apt-get install bubblewrap)' });
+  return peers;
+}
+
+let sleepBundlePath;
+/** crun's bundle of table 1, running `sleep 1000` (made once). */
+async function sleepBundle() {
+  if (sleepBundlePath) return sleepBundlePath;
+  const bundle = await crunBundle();
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  config.process.args = ['sleep', '1000'];
+  sleepBundlePath = join(work, 'crun-sleep-bundle');
+  execFileSync('mkdir', ['-p', sleepBundlePath]);
+  writeFileSync(join(sleepBundlePath, 'config.json'), JSON.stringify(config));
+  runner.chownTree(sleepBundlePath);
+  return sleepBundlePath;
+}
+
+/** bwrap in the background, resolved once its payload runs (bwrap's --json-status-fd says "child-pid"). */
+function startBwrap() {
+  const args = ['--unshare-all', '--die-with-parent', '--json-status-fd', '3', '--bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', 'sleep', '1000'];
+  const child = spawn('bwrap', args, runner.spawnOptions({ stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }));
+  return new Promise((resolve, reject) => {
+    let status = '';
+    const timer = setTimeout(() => fail(new Error(`bwrap: no child-pid within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    const fail = (error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    child.on('error', fail);
+    child.on('exit', (code) => fail(new Error(`bwrap exited (${code}) before its payload ran`)));
+    child.stdio[3].on('data', (chunk) => {
+      status += chunk;
+      if (!status.includes('"child-pid"')) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve(child);
+    });
+  });
+}
+
+/**
+ * For each peer in turn: CONTAINERS detached containers started one after
+ * another (each start timed), then, with all of them idle, the memory of what
+ * stays with each; then all removed. A peer that fails is shown with why.
+ */
+async function overheadTable() {
+  const peers = overheadPeers();
+  for (const peer of peers.filter((p) => !p.missing)) {
+    const containers = [];
+    try {
+      peer.samples = [];
+      for (let i = 0; i < CONTAINERS; i++) {
+        const begin = process.hrtime.bigint();
+        containers.push(await peer.start());
+        peer.samples.push(Number(process.hrtime.bigint() - begin) / 1e6);
+      }
+      const per = await Promise.all(containers.map(async (container) => {
+        const root = await peer.root(container);
+        const parts = root === undefined ? [] : overheadProcesses(root).map(memoryOf);
+        return { processes: parts.length, ...Object.fromEntries(['rss', 'pss', 'private'].map((key) => [key, parts.reduce((sum, part) => sum + part[key], 0)])) };
+      }));
+      peer.memory = Object.fromEntries(['processes', 'rss', 'pss', 'private'].map((key) => [key, median(per.map((container) => container[key]))]));
+    } catch (error) {
+      peer.failed = error.message;
+    } finally {
+      if (containers.length) await peer.remove(containers).catch((error) => { peer.failed ??= `removing: ${error.message}`; });
+    }
+  }
+  const base = median(peers.find((p) => p.baseline).samples ?? [NaN]);
+  const mb = (kb) => (kb / 1024).toFixed(1);
+  const rows = [['', 'start median ms', 'min ms', '× cellblock', 'processes', 'RSS MB', 'PSS MB', 'private MB']];
+  for (const peer of peers) {
+    if (peer.missing || peer.failed) rows.push([peer.name, '-', '-', peer.missing ?? `failed: ${peer.failed}`, '', '', '', '']);
+    else {
+      const { processes, rss, pss, private: own } = peer.memory;
+      rows.push([peer.name, median(peer.samples).toFixed(1), Math.min(...peer.samples).toFixed(1), (median(peer.samples) / base).toFixed(2), String(processes), mb(rss), mb(pss), mb(own)]);
+    }
+  }
+  console.log('');
+  printRows(`${CONTAINERS} detached containers running \`sleep 1000\`, started one after another, as ${runner.user.name}; memory per container (median) of the host processes that stay with it, its payload aside (/proc/PID/smaps_rollup; PSS splits shared pages among them all; private is what one more container adds):`, rows);
 }
 
 let status = 0;
@@ -332,7 +494,7 @@ try {
     console.log('  crun and podman ran in a private mount namespace that hides it (the wrapper alone is shown).');
   }
   await imageTables();
-  await supervisorMemory();
+  await overheadTable();
   console.log(`\nnode ${process.version}, ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`);
 } catch (error) {
   console.error(`bench: ${error.message}`);

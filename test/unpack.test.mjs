@@ -431,7 +431,7 @@ describe('broken streams leave no target', () => {
     for (const bytes of [tarBytes.subarray(0, 100_000), Buffer.alloc(4096, 'not a tar')]) {
       const place = stage(bytes, 'layer.tar');
       const before = snapshot(place.base);
-      assertCleanFailure(await unpack(place, PLAIN, 'single'), /^layer sha256:test: tar: (Unexpected end of data|Invalid tar header)/, place, before);
+      assertCleanFailure(await unpack(place, PLAIN, 'single'), /^layer sha256:test: (tar: (Unexpected end of data|Invalid tar header)|entry "a\/big" Unexpected end of data)/, place, before);
     }
   });
 

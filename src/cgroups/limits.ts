@@ -44,7 +44,10 @@ const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2,
 export function parseSize(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)b?$/i.exec(text.trim());
   if (!match) throw new Error(`invalid ${flag} ${JSON.stringify(text)}: expected a size like 512k, 32m or 1g`);
-  return Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]);
+  const bytes = Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]);
+  // Past 2^53 a double cannot count bytes exactly (99999999999999999999999p, say): no kernel file takes such a number.
+  if (!Number.isSafeInteger(bytes)) throw new Error(`invalid ${flag} ${JSON.stringify(text)}: too large (at most 2^53 bytes)`);
+  return bytes;
 }
 
 /** A size the way the flags take it, for messages: 33554432 → "32m" (exact units only, else bytes). */
@@ -99,6 +102,7 @@ export function parseLimits(flags: LimitFlags): ResourceLimits {
   }
   if (flags.pidsLimit !== undefined) {
     const pids = parseWhole(flags.pidsLimit, '--pids-limit');
+    if (!Number.isSafeInteger(pids)) throw new Error(`invalid --pids-limit ${flags.pidsLimit}: too large`);
     if (pids > 0) limits.pidsLimit = pids; // 0 and -1 mean "no limit", as in docker
   }
   if (flags.blkioWeight !== undefined) {

@@ -99,10 +99,10 @@ program
     const { launchSupervisor, takeEarlySupervisor } = await import('../supervisor/client.js');
     const supervisor = takeEarlySupervisor() ?? launchSupervisor();
     // (A --network value is checked later, by run: this only needs "host or not", and "a network of one's own or not".)
-    const { namesUserNetwork } = await import('../network/mode.js');
+    const { namesExistingNetwork } = await import('../network/networks.js');
     supervisor.configure({
       stdin: (!options.detach && !options.tty) || (options.interactive ?? false), tty: options.tty ?? false,
-      netns: options.network !== 'host', rootlessNetns: namesUserNetwork(options.network),
+      netns: options.network !== 'host', rootlessNetns: namesExistingNetwork(options.network),
     });
     const { run } = await import('./run.js');
     process.exitCode = await run(command, options, supervisor);

@@ -13,7 +13,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import { withLock } from '../runtime/lock.js';
 import type { IdMapPlan } from '../userns/idmap.js';
 import { credentialsFor } from './credentials.js';
-import { isIndex, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './oci.js';
+import { parseConfig, parseIndex, parseManifest } from './validate.js';
+import { isIndex, sha256, type Descriptor, type Platform } from './oci.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import { formatReference, type ImageReference } from './reference.js';
 import { Registry } from './registry.js';
@@ -41,45 +42,51 @@ async function pull(store: Store, ref: ImageReference, options: PullOptions): Pr
   await removeStaleTemporaries(store, options.idMap);
   const registry = await Registry.connect(ref.registry, { tlsVerify: options.tlsVerify, credentials: credentialsFor(ref.registry) });
 
+  // The index, manifest and config are checked before any of them is
+  // stored, and stored only once every layer is: an image refused for any
+  // reason leaves nothing behind but the layers that were fine.
+  const documents: { digest: string; bytes: Buffer }[] = [];
   let found = await registry.manifest(ref.repository, ref.digest ?? ref.tag!);
-  store.putBlob(found.digest, found.bytes);
   if (isIndex(found.mediaType)) {
-    const chosen = selectManifest(parseJson<ImageIndex>(found.bytes, 'index'), options.platform ?? hostPlatform());
+    const chosen = selectManifest(parseIndex(found.bytes, found.digest), options.platform ?? hostPlatform());
+    documents.push(found);
     found = await registry.manifest(ref.repository, chosen.digest);
-    store.putBlob(found.digest, found.bytes);
   }
-  const manifest = checkManifest(parseJson<ImageManifest>(found.bytes, 'manifest'), found.digest);
+  const manifest = parseManifest(found.bytes, found.mediaType, found.digest);
+  documents.push(found);
   progress({ kind: 'manifest', reference: formatReference(ref), digest: found.digest, layers: manifest.layers });
 
-  if (!store.hasBlob(manifest.config.digest)) {
-    await store.putBlobStream(manifest.config.digest, (await registry.blob(ref.repository, manifest.config.digest)).stream);
-  }
-  const config = store.readJson<ImageConfig>(manifest.config.digest);
-  const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== manifest.layers.length) {
-    throw new Error(`image ${found.digest}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length} diff_ids`);
-  }
+  const configBytes = store.hasBlob(manifest.config.digest)
+    ? store.readBlob(manifest.config.digest)
+    : await readSmallBlob((await registry.blob(ref.repository, manifest.config.digest)).stream, manifest.config);
+  const config = parseConfig(configBytes, manifest, found.digest);
+  documents.push({ digest: manifest.config.digest, bytes: configBytes });
+  const diffIds = config.rootfs.diff_ids;
   await Promise.all(manifest.layers.map((layer, i) =>
     ensureLayer(store, layer, diffIds[i], options.idMap, progress, async () => (await registry.blob(ref.repository, layer.digest)).stream)));
 
+  for (const { digest, bytes } of documents) store.putBlob(digest, bytes);
   const name = formatReference(ref);
   store.setRef(name, found.digest);
   return { name, manifestDigest: found.digest, manifest, config };
 }
 
-function parseJson<T>(bytes: Buffer, what: string): T {
-  try {
-    return JSON.parse(bytes.toString('utf8')) as T;
-  } catch {
-    throw new Error(`the registry sent an ${what} that is not JSON`);
+/** All of a small blob (a config) in memory, no more bytes than DESCRIPTOR says, checked against its digest. */
+async function readSmallBlob(stream: Readable, descriptor: Descriptor): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    length += (chunk as Buffer).length;
+    if (length > descriptor.size) {
+      stream.destroy();
+      throw new Error(`blob ${descriptor.digest}: the registry sent more than the ${descriptor.size} bytes the manifest says`);
+    }
+    chunks.push(chunk as Buffer);
   }
-}
-
-function checkManifest(manifest: ImageManifest, digest: string): ImageManifest {
-  if (!manifest.config?.digest || !Array.isArray(manifest.layers)) {
-    throw new Error(`manifest ${digest} has no config or layers (schema 1 manifests are not supported)`);
-  }
-  return manifest;
+  const bytes = Buffer.concat(chunks);
+  const actual = sha256(bytes);
+  if (actual !== descriptor.digest) throw new DigestMismatchError(`blob ${descriptor.digest}`, descriptor.digest, actual);
+  return bytes;
 }
 
 /**
@@ -100,7 +107,9 @@ export async function ensureLayer(
     let bytes = 0;
     source.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      progress({ kind: 'layer', digest: layer.digest, status: 'downloading', bytes, total: layer.size });
+      // More than the manifest said: a registry that would send without end. (Fewer shows in the digest.)
+      if (bytes > layer.size) source.destroy(new Error(`blob ${layer.digest}: the registry sent more than the ${layer.size} bytes the manifest says`));
+      else progress({ kind: 'layer', digest: layer.digest, status: 'downloading', bytes, total: layer.size });
     });
 
     // One stream, two readers: the blob store (which hashes what it writes)

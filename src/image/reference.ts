@@ -26,7 +26,13 @@ const COMPONENT_SOURCE = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const COMPONENT = new RegExp(`^${COMPONENT_SOURCE}$`);
 export const REPOSITORY = new RegExp(`^${COMPONENT_SOURCE}(?:/${COMPONENT_SOURCE})*$`);
 export const TAG = /^[\w][\w.-]{0,127}$/;
-export const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]{1,5})?$/;
+const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::([0-9]{1,5}))?$/;
+
+/** NAME[:PORT], as 127.0.0.1:5000 or quay.io — with a port a socket can have (the grammar alone allows 99999). */
+export function isRegistryHost(text: string): boolean {
+  const port = HOST.exec(text)?.[1];
+  return HOST.test(text) && (port === undefined || (Number(port) >= 1 && Number(port) <= 65535));
+}
 
 export function parseReference(text: string): ImageReference {
   const bad = (why: string) => new Error(`invalid image reference "${text}": ${why}`);
@@ -51,10 +57,12 @@ export function parseReference(text: string): ImageReference {
   let registry = DOCKER_HUB;
   if (parts.length > 1 && (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) {
     registry = parts.shift()!;
-    if (!HOST.test(registry)) throw bad(`"${registry}" is not a valid registry host`);
+    if (!isRegistryHost(registry)) throw bad(`"${registry}" is not a valid registry host (NAME[:PORT], a port from 1 to 65535)`);
   }
   if (parts.some((part) => part !== part.toLowerCase())) throw bad('repository names must be lowercase');
-  if (!parts.every((part) => COMPONENT.test(part))) throw bad('use lowercase letters, digits and separators (. _ __ -) between "/"');
+  const wrong = parts.find((part) => !COMPONENT.test(part));
+  if (wrong === '') throw bad('a path component is empty ("//", or "/" at an end): use lowercase letters, digits and separators (. _ __ -) between "/"');
+  if (wrong !== undefined) throw bad(`"${wrong}" is not a valid path component: use lowercase letters, digits and separators (. _ __ -) between "/"`);
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   const repository = parts.join('/');
   if (repository.length > 255) throw bad('the repository name is longer than 255 characters');

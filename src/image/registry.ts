@@ -19,7 +19,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Credentials } from './credentials.js';
 import { RegistryError, Transport, discard, networkCode } from './http.js';
 import { DIGEST, MANIFEST_ACCEPT, sha256 } from './oci.js';
-import { HOST, REPOSITORY, TAG } from './reference.js';
+import { REPOSITORY, TAG, isRegistryHost } from './reference.js';
 
 export { RegistryError } from './http.js';
 
@@ -65,7 +65,7 @@ const MAX_MANIFEST_BYTES = 4 << 20; // containerd's limit too: a manifest is a f
  * undici Agent, a dependency), so tlsVerify false means plain http.
  */
 export function registryOrigin(host: string, tlsVerify = true): string {
-  if (!HOST.test(host)) throw new RegistryError(`"${host}" is not a registry host (expected NAME[:PORT], as 127.0.0.1:5000 or quay.io)`);
+  if (!isRegistryHost(host)) throw new RegistryError(`"${host}" is not a registry host (expected NAME[:PORT], as 127.0.0.1:5000 or quay.io)`);
   const name = host === DOCKER_HUB ? DOCKER_HUB_API : host;
   const hostname = name.startsWith('[') ? name.slice(0, name.indexOf(']') + 1) : name.split(':')[0];
   const plain = !tlsVerify || LOOPBACK.includes(hostname.toLowerCase());

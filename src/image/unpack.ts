@@ -26,6 +26,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { IdMapPlan } from '../userns/idmap.js';
 import { converse, describeEnd, spawnInNamespaces } from '../userns/spawn.js';
+import { layerSizeLimit } from './validate.js';
 import { compressionOf } from './unpack/compression.js';
 import type { UnpackerJob, UnpackerMessage, UnpackerOrder } from './unpack/protocol.js';
 import type { LayerSurvey } from './unpack/survey.js';
@@ -102,7 +103,8 @@ export async function unpackLayer(
     throw new Error(`${label}: cannot create ${root}: ${(error as NodeJS.ErrnoException).code}`);
   }
   try {
-    const report = await runUnpacker({ kind: 'unpack', target: root, compression, mode: idMap.mode, label }, inNewUserNamespace(idMap), label, { input: layer });
+    const job = { kind: 'unpack', target: root, compression, mode: idMap.mode, label, limit: layerSizeLimit() } as const;
+    const report = await runUnpacker(job, inNewUserNamespace(idMap), label, { input: layer });
     if (report.type !== 'unpacked') throw new Error(`${label}: the unpacker answered "${report.type}"`);
     return { diffId: report.diffId, size: report.size, notices: report.notices, survey: report.survey };
   } catch (error) {

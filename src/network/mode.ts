@@ -45,7 +45,7 @@ export function parseNetworkMode(value: string): NetworkMode {
   return 'bridge';
 }
 
-/** Whether --network VALUE names a user-defined network (told early, before the value is checked: supervisor/main.ts). */
+/** Whether --network VALUE is a user-defined network's name rather than a mode (networks.ts: namesExistingNetwork asks whether it exists). */
 export function namesUserNetwork(value: string | undefined): boolean {
   return value !== undefined && !RESERVED_NETWORK_NAMES.includes(value);
 }

@@ -7,10 +7,10 @@
 // made in the rootless network namespace (rootless-netns.ts) when the first
 // container joins, and goes with that namespace.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir, ensureDir } from '../runtime/paths.js';
-import { RESERVED_NETWORK_NAMES } from './mode.js';
+import { RESERVED_NETWORK_NAMES, namesUserNetwork } from './mode.js';
 
 export interface Network {
   name: string;
@@ -25,7 +25,8 @@ export interface Network {
   created: string;
 }
 
-const networksDir = () => ensureDir(join(dataDir(), 'networks'));
+const networksPath = () => join(dataDir(), 'networks');
+const networksDir = () => ensureDir(networksPath());
 const networkPath = (name: string) => join(networksDir(), `${name}.json`);
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -34,11 +35,14 @@ const DEFAULT_POOL = (n: number) => `10.89.${n}.0/24`;
 
 
 export function listNetworks(): Network[] {
-  return readdirSync(networksDir())
+  // Read-only: a look-up (a --network typo) must not create the directory.
+  const dir = networksPath();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
     .filter((file) => file.endsWith('.json'))
     .flatMap((file) => {
       try {
-        return [JSON.parse(readFileSync(join(networksDir(), file), 'utf8')) as Network];
+        return [JSON.parse(readFileSync(join(dir, file), 'utf8')) as Network];
       } catch {
         return []; // being written (never half: see createNetwork), or not ours
       }
@@ -54,6 +58,21 @@ export function findNetwork(reference: string): Network {
   const byId = /^[0-9a-f]{3,64}$/.test(reference) ? networks.filter((network) => network.id.startsWith(reference)) : [];
   if (byId.length === 1) return byId[0];
   throw new Error(`network ${reference}: no such network (cellblock network ls lists them)`);
+}
+
+/**
+ * Whether --network VALUE is a user-defined network that exists: told to the
+ * supervisor before the input is checked, so that it joins the rootless
+ * network namespace early (supervisor/main.ts) — and starts none for a typo.
+ */
+export function namesExistingNetwork(value: string | undefined): boolean {
+  if (!namesUserNetwork(value)) return false;
+  try {
+    findNetwork(value!);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface NetworkOptions {

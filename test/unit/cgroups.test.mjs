@@ -12,6 +12,7 @@ test('sizes are 1024-based, as docker reads them', () => {
   assert.equal(parseSize('100', '--memory'), 100);
   assert.throws(() => parseSize('3x', '--memory'), /invalid --memory "3x"/);
   assert.throws(() => parseSize('-1m', '--memory'), /invalid --memory/);
+  assert.throws(() => parseSize('99999999999999999999999p', '--memory'), /too large/);
   assert.equal(formatSize(32 * 1024 * 1024), '32m');
   assert.equal(formatSize(1024 ** 3), '1g');
   assert.equal(formatSize(1000), '1000');

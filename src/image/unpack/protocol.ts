@@ -26,6 +26,8 @@ export type UnpackerJob =
     mode: UsernsMode;
     /** How notices name the layer: "layer sha256:…". */
     label: string;
+    /** The most uncompressed bytes it may hold (src/image/validate.ts: layerSizeLimit), and how to say it. */
+    limit: { bytes: number; text: string };
   }
   | { kind: 'remove'; path: string }
   /** system check: the survey (survey.ts) of each unpacked layer in PATHS; null for one that is not there. */

@@ -22,6 +22,13 @@ import { LayerWriter, type WritePolicy } from './layer-writer.js';
 import { Notices } from './notices.js';
 import type { UnpackerJob } from './protocol.js';
 
+/** The layer inflated past its limit: said as it is (explain() does not call it a tar error). */
+class LayerTooLarge extends Error {
+  constructor(limit: string) {
+    super(`more than ${limit} uncompressed, the most a layer may hold (a decompression bomb?); CELLBLOCK_MAX_LAYER_SIZE raises the limit`);
+  }
+}
+
 export interface Unpacked { diffId: string; size: number; notices: string[] }
 
 /** Unpack the layer arriving on INPUT into JOB.target (which exists and is empty). */
@@ -38,6 +45,8 @@ export async function unpackHere(input: Readable, job: Extract<UnpackerJob, { ki
     onChunk: (chunk) => {
       hash.update(chunk);
       size += chunk.length;
+      // A few KiB of gzip can inflate to terabytes of zeros: stop at the limit, not at a full disk.
+      if (size > job.limit.bytes) throw new LayerTooLarge(job.limit.text);
     },
   });
   return { diffId: `sha256:${hash.digest('hex')}`, size, notices: notices.list() };
@@ -88,9 +97,15 @@ async function untar(input: Readable, writer: LayerWriter, stages: UntarStages):
       next(error);
     });
   });
+  // onChunk's own error, kept: pipeline() reports the abort it causes upstream instead.
+  let refused: Error | undefined;
   const consume = async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) {
-      stages.onChunk?.(chunk);
+      try {
+        stages.onChunk?.(chunk);
+      } catch (error) {
+        throw (refused = error as Error);
+      }
       await feed.write(chunk);
     }
     await feed.end();
@@ -99,7 +114,7 @@ async function untar(input: Readable, writer: LayerWriter, stages: UntarStages):
     if (stages.decompress) await pipeline(input, stages.decompress, consume);
     else await pipeline(input, consume);
   } catch (error) {
-    throw explain(entryFailure ?? error);
+    throw explain(refused ?? entryFailure ?? error);
   }
   writer.finish();
 }
@@ -143,7 +158,7 @@ function feeder(parser: TarParser): { write(chunk: Buffer): Promise<void>; end()
 
 /** One line that says which stage failed: the entry, the decompressor, or the tar format. */
 function explain(error: unknown): Error {
-  if (error instanceof EntryError) return error;
+  if (error instanceof EntryError || error instanceof LayerTooLarge) return error;
   const failure = error as NodeJS.ErrnoException;
   if (typeof failure.code === 'string' && failure.code.startsWith('Z_')) return new Error(`gzip: ${failure.message}`);
   if (/^zstd: /.test(failure.message ?? '')) return failure;
