@@ -19,9 +19,11 @@ const EXPECTED_DEV = ['fd', 'full', 'mqueue', 'null', 'ptmx', 'pts', 'random', '
 await lab('Lab 3 · the mount namespace', async ({ rootfs, sh, start, asUser }) => {
   section('a mount made inside stays inside');
   // The container mounts a tmpfs and waits; while it waits, we look from the host.
+  // Mounting needs CAP_SYS_ADMIN, which the payload keeps only when asked (chapter 11).
   const source = `lab3-${randomBytes(4).toString('hex')}`; // a name no other mount has
   const container = start(['sh', '-c',
-    `mkdir -p /mnt && mount -t tmpfs ${source} /mnt && echo secret > /mnt/file && echo "inside: $(grep -c ${source} /proc/self/mountinfo)" && read wait_for_the_lab`]);
+    `mkdir -p /mnt && mount -t tmpfs ${source} /mnt && echo secret > /mnt/file && echo "inside: $(grep -c ${source} /proc/self/mountinfo)" && read wait_for_the_lab`],
+  { flags: ['--cap-add', 'SYS_ADMIN'] });
   const inside = await container.line(/^inside: /);
   const onHost = hostMountinfo().split('\n').filter((l) => l.includes(source)).length;
   const hostFile = existsSync(join(rootfs, 'mnt/file'));

@@ -22,18 +22,22 @@ await lab('Lab 5 · the uts and ipc namespaces', async ({ sh, asUser }) => {
   const hostBefore = (await asUser('hostname', [])).stdout.trim();
   const byDefault = await sh('hostname; echo $HOSTNAME');
   const named = await sh('hostname', { flags: ['-h', 'lab-five'] });
-  const renamed = await sh('hostname renamed-inside && hostname');
+  // Renaming needs CAP_SYS_ADMIN (in the container's own user namespace), which the payload keeps only when asked (chapter 11).
+  const refused = await sh('hostname renamed-inside');
+  const renamed = await sh('hostname renamed-inside && hostname', { flags: ['--cap-add', 'SYS_ADMIN'] });
   const hostAfter = (await asUser('hostname', [])).stdout.trim();
   const [defaultName, envName] = byDefault.stdout.trim().split('\n');
   show([
     ['`hostname` by default', hostBefore, defaultName],
     ['`hostname` with -h lab-five', hostBefore, named.stdout.trim()],
-    ['`hostname renamed-inside`', `${hostAfter} (afterwards)`, renamed.stdout.trim()],
+    ['`hostname renamed-inside`', '', refused.stderr.trim()],
+    ['the same, --cap-add SYS_ADMIN', `${hostAfter} (afterwards)`, renamed.stdout.trim()],
   ]);
   check(/^[0-9a-f]{12}$/.test(defaultName ?? ''), 'by default the hostname is the container\'s short id (12 hex digits)', `got "${defaultName}"`);
   check(envName === defaultName, '$HOSTNAME says the same', `got "${envName}"`);
   check(named.stdout.trim() === 'lab-five', '-h NAME sets the hostname', named.stderr.trim());
-  check(renamed.stdout.trim() === 'renamed-inside', 'root inside may change the container\'s hostname', renamed.stderr.trim());
+  check(refused.code !== 0 && /Operation not permitted/.test(refused.stderr), 'by default root inside may not rename the container (no CAP_SYS_ADMIN)', refused.stdout + refused.stderr);
+  check(renamed.stdout.trim() === 'renamed-inside', 'with --cap-add SYS_ADMIN root inside may change the container\'s hostname', renamed.stderr.trim());
   check(hostAfter === hostBefore, 'the host\'s hostname did not change', `was "${hostBefore}", now "${hostAfter}"`);
 
   section('System V shared memory');

@@ -10,7 +10,7 @@
 // most the bounding set).
 //
 // Pure functions: the CLI checks the flags with them, the init applies the
-// result (src/init/security.ts, src/syscalls/capabilities.ts).
+// result (src/init/capabilities.ts, src/syscalls/capabilities.ts).
 
 /** Every capability the kernel has, by number (<linux/capability.h>); the kernel's last is in /proc/sys/kernel/cap_last_cap. */
 export const CAPABILITIES = [
