@@ -1,6 +1,6 @@
 // Chapter 2 — who the payload runs as, inside the user namespace.
-import { mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { SIGKILL, SyscallError, chdir, setParentDeathSignal, setgroups, setresgid, setresuid } from '../syscalls/index.js';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { SIGKILL, SyscallError, chdir, getcwdSyscall, setParentDeathSignal, setgroups, setresgid, setresuid } from '../syscalls/index.js';
 import { InitError } from './errors.js';
 import { parseGroup, parsePasswd, resolveUser } from './passwd.js';
 import type { InitStep } from './pipeline.js';
@@ -69,11 +69,12 @@ function makeWorkdir(workdir: string): void {
  * descriptors of its own (Node's, and any a bug leaks), and
  * `-w /proc/self/fd/N` makes one of them the working directory. If N is a
  * directory outside the container's root, the payload would start there,
- * and `cd ..` from it walks the host. The kernel marks such a directory: its
- * path, seen from our root, starts with "(unreachable)".
+ * and `cd ..` from it walks the host. The kernel marks such a directory,
+ * in the getcwd system call only: its path, seen from our root, starts
+ * with "(unreachable)" (runc asks the same call, through Go's Getwd).
  */
 function checkWorkdirInsideRoot(workdir: string): void {
-  const cwd = readlinkSync('/proc/self/cwd');
+  const cwd = getcwdSyscall();
   if (!cwd.startsWith('/')) throw new InitError(`-w ${workdir}: the working directory is outside the container's root (${cwd})`);
 }
 

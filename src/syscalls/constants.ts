@@ -118,10 +118,10 @@ export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 
 /** Syscall numbers for the calls glibc has no wrapper for. */
-const SYSCALL_NUMBERS: Record<string, { pivot_root: number; mount_setattr: number; close_range: number; openat2: number }> = {
-  x64: { pivot_root: 155, mount_setattr: 442, close_range: 436, openat2: 437 },
+const SYSCALL_NUMBERS: Record<string, { pivot_root: number; mount_setattr: number; close_range: number; openat2: number; getcwd: number }> = {
+  x64: { pivot_root: 155, mount_setattr: 442, close_range: 436, openat2: 437, getcwd: 79 },
   // arm64 uses the generic table: old calls are numbered differently, new ones (≥ 424) agree.
-  arm64: { pivot_root: 41, mount_setattr: 442, close_range: 436, openat2: 437 },
+  arm64: { pivot_root: 41, mount_setattr: 442, close_range: 436, openat2: 437, getcwd: 17 },
 };
 
 export const SYS = SYSCALL_NUMBERS[process.arch] ?? SYSCALL_NUMBERS.x64;

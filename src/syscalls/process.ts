@@ -1,7 +1,7 @@
 // Typed wrappers for process identity and execution.
 import { check, SyscallError } from './errors.js';
 import { lastErrno, libc } from './libc.js';
-import { CLONE_NEWCGROUP, PR_SET_PDEATHSIG } from './constants.js';
+import { CLONE_NEWCGROUP, PR_SET_PDEATHSIG, SYS } from './constants.js';
 
 /** hostname NAME (in the current uts namespace) */
 export function sethostname(name: string): void {
@@ -61,4 +61,17 @@ export function execve(path: string, argv: readonly string[], env: readonly stri
  */
 export function unshareCgroupNamespace(): void {
   check(libc.unshare(CLONE_NEWCGROUP), 'unshare', 'CLONE_NEWCGROUP');
+}
+
+/**
+ * The working directory as the getcwd SYSTEM CALL reports it: the only
+ * place the kernel says "(unreachable)/…" for a directory that is not below
+ * this process's root. (readlink /proc/self/cwd omits the mark, and glibc's
+ * getcwd(3) falls back to walking "..", so neither can tell.)
+ */
+export function getcwdSyscall(): string {
+  const buffer = Buffer.alloc(4096);
+  const length = Number(libc.syscall(SYS.getcwd, 'void *', buffer, 'size_t', buffer.length));
+  check(length, 'getcwd', '');
+  return buffer.subarray(0, length - 1).toString('utf8'); // the length counts the NUL
 }
