@@ -114,7 +114,8 @@ test('cp into a stopped container: owned by its root, -a keeps the ids as it map
 });
 
 test("a running container: cp sees what it wrote and what it mounted, and what cp puts in is the container's at once", async (t) => {
-  const child = c.runner.spawnCellblock(['run', '--name', 'running', BASE, 'sh', '-c', [
+  // --cap-add SYS_ADMIN: the container mounts a tmpfs of its own (chapter 11: not in docker's default set).
+  const child = c.runner.spawnCellblock(['run', '--name', 'running', '--cap-add', 'SYS_ADMIN', BASE, 'sh', '-c', [
     'mount -t tmpfs none /srv && echo on-tmpfs > /srv/m || echo no-mount',
     'echo while-running > /running',
     'echo ready',
