@@ -4,14 +4,18 @@ import { planSeccomp } from '../security/seccomp-profile.js';
 import { defaultSeccompProfile } from '../security/default-seccomp.js';
 import { compileSeccompFilter, loadSeccompFilter, type CompiledSeccompFilter } from '../syscalls/libseccomp.js';
 import { getCapabilities, setCapabilities } from '../syscalls/index.js';
+import type { ContainerSpec } from '../runtime/spec.js';
 import type { InitStep } from './pipeline.js';
 
 export type CompiledSeccomp = CompiledSeccompFilter;
 
+/** Both steps run for a container with a filter: docker's, or a profile of its own. */
+const hasFilter = (spec: ContainerSpec): boolean => spec.security !== undefined && spec.security.seccomp !== 'unconfined';
+
 export const compileSeccomp: InitStep = {
   name: 'compile-seccomp',
   chapter: 11,
-  applies: (spec) => spec.security !== undefined && spec.security.seccomp !== 'unconfined',
+  applies: hasFilter,
   // Before pivot_root, like every step that needs the host: libseccomp was
   // loaded from the host's /usr/lib with this module, and building the BPF
   // program is the library's work, in our memory.
@@ -32,7 +36,7 @@ export const compileSeccomp: InitStep = {
 export const loadSeccomp: InitStep = {
   name: 'load-seccomp',
   chapter: 11,
-  applies: (spec) => spec.security !== undefined && spec.security.seccomp !== 'unconfined',
+  applies: hasFilter,
   run(ctx) {
     // The kernel loads a filter for a process that has no_new_privs or
     // CAP_SYS_ADMIN in its user namespace. A non-root init has it only in

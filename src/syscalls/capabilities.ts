@@ -22,7 +22,8 @@ export function lastCapability(): number {
  * root no more than what is left in it.
  */
 export function limitBoundingSet(keep: ReadonlySet<number>): void {
-  for (let cap = 0; cap <= lastCapability(); cap++) {
+  const last = lastCapability();
+  for (let cap = 0; cap <= last; cap++) {
     if (!keep.has(cap)) check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), 'prctl', `PR_CAPBSET_DROP, ${cap}`);
   }
 }

@@ -77,6 +77,19 @@ async function smallDisk(runner, t) {
   return disk;
 }
 
+/**
+ * A runner with a data dir of its own, removed when test T ends (after
+ * BEFORE_CLEANUP, for what must stop first), and `cb(...args)` for its cellblock.
+ */
+function freshRunner(t, beforeCleanup = async () => {}) {
+  const fresh = new Runner();
+  t.after(async () => {
+    await beforeCleanup(fresh);
+    fresh.cleanup();
+  });
+  return { fresh, cb: (...args) => fresh.cellblock(args) };
+}
+
 test('a full disk during a pull: one line naming the call and ENOSPC, and a store a later pull completes', async (t) => {
   const disk = await smallDisk(c.runner, t);
   const { uid, gid } = c.runner.user;
@@ -114,9 +127,7 @@ test('a full disk during a pull: one line naming the call and ENOSPC, and a stor
 // system check
 
 test('system check finds a corrupted blob and a truncated layer file; --repair removes them, and a pull brings them back', async (t) => {
-  const fresh = new Runner();
-  t.after(() => fresh.cleanup());
-  const cb = (...args) => fresh.cellblock(args);
+  const { fresh, cb } = freshRunner(t);
   for (const image of [single, three]) assert.equal((await cb('pull', '-q', image.reference)).code, 0);
   assert.deepEqual([(await cb('system', 'check')).code], [0]);
   const store = join(fresh.dataDir, 'cellblock');
@@ -164,9 +175,7 @@ test('system check finds a corrupted blob and a truncated layer file; --repair r
 });
 
 test('system check: names whose manifest is gone, stale temporaries and containers without their image; --repair removes them', async (t) => {
-  const fresh = new Runner();
-  t.after(() => fresh.cleanup());
-  const cb = (...args) => fresh.cellblock(args);
+  const { fresh, cb } = freshRunner(t);
   assert.equal((await cb('pull', '-q', single.reference)).code, 0);
   assert.equal((await cb('tag', single.reference, 'localhost/other:1')).code, 0);
   assert.equal((await cb('run', '--name', 'orphan', single.reference, 'true')).code, 0);
@@ -210,9 +219,7 @@ function dfRows(stdout) {
 }
 
 test('system df: counts, sizes from the store, and what is reclaimable', async (t) => {
-  const fresh = new Runner();
-  t.after(() => fresh.cleanup());
-  const cb = (...args) => fresh.cellblock(args);
+  const { fresh, cb } = freshRunner(t);
   const empty = dfRows((await cb('system', 'df')).stdout);
   assert.deepEqual(Object.keys(empty), ['Images', 'Containers', 'Local Volumes', 'Build Cache']);
   assert.deepEqual(empty.Images, { total: 0, active: 0, size: 0, reclaimable: 0 });
@@ -249,12 +256,7 @@ test('system df: counts, sizes from the store, and what is reclaimable', async (
 });
 
 test('system prune: refuses without -f off a terminal; removes stopped containers, unused networks, dangling images (-a unused ones, --volumes volumes) and nothing else', async (t) => {
-  const fresh = new Runner();
-  t.after(async () => {
-    await fresh.cellblock(['rm', '-f', 'prune-live']);
-    fresh.cleanup();
-  });
-  const cb = (...args) => fresh.cellblock(args);
+  const { fresh, cb } = freshRunner(t, (runner) => runner.cellblock(['rm', '-f', 'prune-live']));
   for (const image of [single, three]) assert.equal((await cb('pull', '-q', image.reference)).code, 0);
   const live = await cb('run', '-d', '--name', 'prune-live', '--network', 'none', '-v', 'kept:/k', three.reference, 'sleep', '600');
   assert.equal(live.code, 0, live.stderr);
@@ -301,9 +303,7 @@ test('system prune: refuses without -f off a terminal; removes stopped container
 // almost never hit, so the states they leave are made here by hand.
 
 test('what a kill between two steps leaves: a name whose record is gone is free again; a container without storage commits', async (t) => {
-  const fresh = new Runner();
-  t.after(() => fresh.cleanup());
-  const cb = (...args) => fresh.cellblock(args);
+  const { fresh, cb } = freshRunner(t);
   assert.equal((await cb('pull', '-q', single.reference)).code, 0);
   const records = join(fresh.runtimeDir, 'cellblock', 'containers');
 
@@ -345,9 +345,7 @@ test('SIGKILL at random moments of pull, run, commit and rm never leaves a store
   process.stderr.write(`store-reliability: kill loop seed ${seed}\n`);
   const next = random(seed);
   const pick = (items) => items[Math.floor(next() * items.length)];
-  const fresh = new Runner();
-  t.after(() => fresh.cleanup());
-  const cb = (...args) => fresh.cellblock(args);
+  const { fresh, cb } = freshRunner(t);
   const images = [single.reference, three.reference];
   let serial = 0;
   const containers = async () => lines((await cb('ps', '-aq', '--no-trunc')).stdout);
