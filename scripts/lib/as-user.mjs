@@ -101,8 +101,18 @@ export class Runner {
   }
 
   /** Run `cellblock ARGS…` to the end: { code, signal, stdout, stderr }. */
-  cellblock(args, options = {}) {
-    return collect(this.spawnCellblock(args, options), options.input);
+  async cellblock(args, options = {}) {
+    const result = await collect(this.spawnCellblock(args, options), options.input);
+    // A supervisor dead of a bug writes why to a file (src/supervisor/crash-log.ts):
+    // a failing check shows it, since the runtime dir goes with the test.
+    if (/the supervisor went away/.test(result.stderr)) {
+      try {
+        result.stderr += `\n(supervisor-crashes.log:)\n${readFileSync(join(this.runtimeDir, 'cellblock', 'supervisor-crashes.log'), 'utf8')}`;
+      } catch {
+        // no crash written: it was killed
+      }
+    }
+    return result;
   }
 
   /** Run any command as our user: { code, signal, stdout, stderr }. */

@@ -6,6 +6,7 @@ import { findRecord } from '../runtime/records.js';
 import { RunError } from '../runtime/run.js';
 import { FRAME, encodeFrame, frameJson, type Frame } from '../supervisor/frames.js';
 import { connectSupervisor, detach, endOf, type ContainerEnd, type SupervisorLine } from '../supervisor/client.js';
+import { crashLogPath } from '../supervisor/crash-log.js';
 
 /** Signals a terminal or a process manager sends to stop a foreground program: they go to the container. */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -94,7 +95,7 @@ async function relayStreams(line: SupervisorLine, options: RelayOptions): Promis
 export function statusOf(end: RelayEnd, reference: string): number {
   if (end.detached) return 0;
   if (end.error) throw new RunError(end.error, end.status ?? EXIT_RUNTIME_FAILED);
-  if (end.status === undefined) throw new RunError(`${reference}: the supervisor went away before the container ended (killed?); see cellblock ps -a`, EXIT_RUNTIME_FAILED);
+  if (end.status === undefined) throw new RunError(`${reference}: the supervisor went away before the container ended (killed? if not, ${crashLogPath()} says why)`, EXIT_RUNTIME_FAILED);
   return end.status;
 }
 

@@ -153,14 +153,19 @@ export function pruneRootlessNetns(): Promise<void> {
 export async function ensureBridge(state: RootlessNetns, network: Network): Promise<void> {
   if (state.bridges.includes(network.id)) return;
   const { prefixLength } = parseSubnet(network.subnet);
-  // Shell: ip link add cb-… type bridge; ip addr add 10.89.0.1/24 dev cb-…; ip link set cb-… up
-  await ipBatch(state.holder.pid, `/proc/${state.holder.pid}/ns/net`, [
-    `link add ${network.bridge} type bridge`,
-    `address add ${network.gateway}/${prefixLength} dev ${network.bridge}`,
-    `link set ${network.bridge} up`,
-  ]);
+  const netns = `/proc/${state.holder.pid}/ns/net`;
+  const addressAndUp = [`address replace ${network.gateway}/${prefixLength} dev ${network.bridge}`, `link set ${network.bridge} up`];
+  try {
+    // Shell: ip link add cb-… type bridge; ip addr replace 10.89.0.1/24 dev cb-…; ip link set cb-… up
+    await ipBatch(state.holder.pid, netns, [`link add ${network.bridge} type bridge`, ...addressAndUp]);
+  } catch (error) {
+    // A supervisor killed (or crashed) after making the bridge but before
+    // state.json said so: the bridge is there, unknown. Take it as it is.
+    if (!/File exists/.test((error as Error).message)) throw error;
+    await ipBatch(state.holder.pid, netns, addressAndUp);
+  }
   // Out through pasta's tap with pasta's address — except between containers of one bridge.
-  await inNamespaces(state.holder.pid, `/proc/${state.holder.pid}/ns/net`, 'nft', ['add', 'rule', 'ip', 'cellblock', 'postrouting', 'ip', 'saddr', network.subnet, 'oifname', '!=', network.bridge, 'masquerade']);
+  await inNamespaces(state.holder.pid, netns, 'nft', ['add', 'rule', 'ip', 'cellblock', 'postrouting', 'ip', 'saddr', network.subnet, 'oifname', '!=', network.bridge, 'masquerade']);
   state.bridges.push(network.id);
 }
 

@@ -52,6 +52,9 @@ export function inNamespaces(holderPid: number, netns: string, program: string, 
       const missing = /failed to execute/.test(said) ? ` (is ${PACKAGE_OF[program] ?? program} installed?)` : '';
       reject(new Error(`${program} (${asked}…): ${said}${missing}`));
     });
+    // A program that exits before reading its input (nsenter finding no such
+    // process) closes the pipe: EPIPE here, while its status says what went wrong.
+    child.stdin!.on('error', () => {});
     child.stdin!.end(input);
   });
 }

@@ -17,6 +17,9 @@ import type { StdioMode } from './client.js';
 import { fifos } from './fifo.js';
 import { FRAME, FrameDecoder, frameJson, nextFrame } from './frames.js';
 import type { SupervisorFds } from './stdio.js';
+import { logCrashes } from './crash-log.js';
+
+logCrashes();
 
 const control = new Socket({ fd: 3, readable: true, writable: true });
 control.on('error', () => {});
