@@ -471,6 +471,50 @@ volume
     await volumePrune(options);
   });
 
+// The course (chapters/, labs/): `learn` opens it; the subcommands are exercise mode.
+const learn = program
+  .command('learn')
+  .description('the course: read a chapter, run its lab, do its exercise (a terminal app; --no-tui for plain text)')
+  .option('--no-tui', 'print plain text instead of the terminal app (the default when stdout is not a terminal)')
+  .action(async (options: { tui: boolean }) => {
+    const { learnApp } = await import('../learn/tui/main.js');
+    process.exitCode = await learnApp(options);
+  });
+learn
+  .command('start')
+  .description('copy chapter N\'s step module into exercises/, its teaching lines left for you to write')
+  .argument('<chapter>', 'the chapter number')
+  .action(async (chapter: string) => {
+    const [{ findChapter }, { startExercise }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
+    console.log(startExercise(findChapter(chapter)));
+  });
+learn
+  .command('reset')
+  .description('put chapter N\'s exercise file back as `learn start` wrote it')
+  .argument('<chapter>', 'the chapter number')
+  .action(async (chapter: string) => {
+    const [{ findChapter }, { resetExercise }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
+    console.log(resetExercise(findChapter(chapter)));
+  });
+learn
+  .command('solution')
+  .description('show the real code of chapter N\'s exercise')
+  .argument('<chapter>', 'the chapter number')
+  .action(async (chapter: string) => {
+    const [{ findChapter }, { solutionOf }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
+    process.stdout.write(solutionOf(findChapter(chapter)));
+  });
+learn
+  .command('check')
+  .description('run chapter N\'s lab on your exercise file: pass, or fail with the chapter\'s hint (exit 1)')
+  .argument('<chapter>', 'the chapter number')
+  .action(async (chapter: string) => {
+    const [{ findChapter }, { checkExercise }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
+    const result = await checkExercise(findChapter(chapter), (text) => process.stdout.write(text));
+    console.log(result.passed ? 'exercise: PASS' : `exercise: FAIL${result.hint ? `\nhint: ${result.hint}` : ''}`);
+    process.exitCode = result.passed ? 0 : 1;
+  });
+
 const system = program.command('system').description('the store as a whole: check it, see its size, prune it');
 system
   .command('check')
