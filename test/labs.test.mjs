@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 const LABS = join(PROJECT, 'labs');
 const labs = readdirSync(LABS).filter((name) => /^\d\d-/.test(name) && existsSync(join(LABS, name, 'lab.mjs'))).sort();
 
-test('there is a lab for each of chapters 01–11', () => {
-  assert.deepEqual(labs.map((name) => name.slice(0, 2)), ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11']);
+test('there is a lab for each of chapters 01–12', () => {
+  assert.deepEqual(labs.map((name) => name.slice(0, 2)), ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
 });
 
 for (const name of labs) {

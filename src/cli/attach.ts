@@ -60,6 +60,8 @@ async function relayTerminal(line: SupervisorLine, options: RelayOptions): Promi
     const started = onStartedFrame(options);
     const end = await endOf(line, (frame: Frame) => {
       if (frame.type === FRAME.stdout || frame.type === FRAME.stderr) terminal.output(frame.payload);
+      // Our terminal is raw by now: a bare "\n" would only move down, not back to the left.
+      else if (frame.type === FRAME.explain) process.stderr.write(frame.payload.toString().replaceAll('\n', '\r\n'));
       else started(frame);
     });
     return detached ? { detached } : end;
@@ -79,7 +81,7 @@ async function relayStreams(line: SupervisorLine, options: RelayOptions): Promis
     const started = onStartedFrame(options);
     return await endOf(line, (frame: Frame) => {
       if (frame.type === FRAME.stdout) process.stdout.write(frame.payload);
-      else if (frame.type === FRAME.stderr) process.stderr.write(frame.payload);
+      else if (frame.type === FRAME.stderr || frame.type === FRAME.explain) process.stderr.write(frame.payload);
       else started(frame);
     });
   } finally {

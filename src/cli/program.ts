@@ -50,6 +50,7 @@ program
   .helpOption('--help', 'display help for command') // -h is --hostname, as in docker
   .option('--rootfs <dir>', 'directory to use as the root filesystem')
   .option('--rm', 'remove the container when it exits')
+  .option('--explain', 'tell each step of the start on stderr: its chapter, and the system calls it made (chapter 12)')
   .option('-d, --detach', 'run in the background and print the container id')
   .option('-i, --interactive', 'keep stdin open (run -d -i: for whoever attaches later)')
   .option('-t, --tty', 'give the container a terminal (its own, in its devpts)')

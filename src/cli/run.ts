@@ -43,6 +43,7 @@ export interface RunOptions {
   volume: string[];
   mount: string[];
   tmpfs: string[];
+  explain?: boolean;
 }
 
 /** All of run's options: its own, the resource limits (src/cgroups/limits.ts), the network's (src/network/plan.ts) and security's (src/security/options.ts). */
@@ -74,14 +75,14 @@ export async function run(positionals: string[], options: RunFlags, supervisor: 
     throw error;
   }
   if (options.detach) {
-    supervisor.start({ id: record.id, attach: false, foreground: false });
+    supervisor.start({ id: record.id, attach: false, foreground: false, explain: options.explain });
     // docker's run -d returns once the command runs, or says why it could not start.
     const failed = await detachOnceStarted(supervisor);
     if (failed) return statusOf(failed, shortId(record.id));
     process.stdout.write(`${record.id}\n`);
     return 0;
   }
-  supervisor.start({ id: record.id, attach: true, foreground: true });
+  supervisor.start({ id: record.id, attach: true, foreground: true, explain: options.explain });
   // Without a terminal, stdin is always passed (`echo hi | cellblock run … cat`); with one, only with -i, as docker does.
   const end = await relay(supervisor, { stdin: !options.tty || (options.interactive ?? false), tty: options.tty, detachKeys });
   if (end.detached) {

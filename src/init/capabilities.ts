@@ -8,6 +8,7 @@ import type { InitStep } from './pipeline.js';
 export const limitCapabilities: InitStep = {
   name: 'limit-capabilities',
   chapter: 11,
+  summary: "the bounding set is cut to the capabilities the payload keeps (docker's 14 by default)",
   applies: (spec) => spec.security !== undefined,
   // Before switch-user: dropping from the bounding set needs CAP_SETPCAP,
   // which a non-root user no longer has.
@@ -37,6 +38,7 @@ export const limitCapabilities: InitStep = {
 export const noNewPrivileges: InitStep = {
   name: 'no-new-privileges',
   chapter: 11,
+  summary: 'with --security-opt no-new-privileges: setuid programs and file capabilities gain nothing any more',
   applies: (spec) => spec.security?.noNewPrivileges ?? false,
   run() {
     // A setuid-root program (su, sudo, passwd) or one with file capabilities

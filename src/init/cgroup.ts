@@ -21,6 +21,7 @@ import type { InitStep } from './pipeline.js';
 export const mountCgroup: InitStep = {
   name: 'mount-cgroup',
   chapter: 6,
+  summary: 'with a cgroup of its own, where cgroup v2 is delegated: a cgroup namespace rooted there, mounted read-only on /sys/fs/cgroup',
   applies: (spec) => spec.cgroupNamespace === true,
   run({ root }) {
     // Shell: unshare --cgroup, then mount -t cgroup2 -o ro,nosuid,nodev,noexec cgroup2 ROOT/sys/fs/cgroup

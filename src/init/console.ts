@@ -7,6 +7,7 @@ import type { InitStep } from './pipeline.js';
 export const openConsole: InitStep = {
   name: 'open-console',
   chapter: 9,
+  summary: "with -t: a terminal in the container's devpts; its master side goes to the supervisor",
   applies: (spec) => spec.tty !== undefined,
   run(ctx) {
     // The container's own devpts is mounted (mount-dev), and we are still

@@ -13,6 +13,7 @@ const TTY_GROUP = 5;
 export const mountDev: InitStep = {
   name: 'mount-dev',
   chapter: 3,
+  summary: 'a /dev of its own: a tmpfs, six devices bound from the host, a devpts of its own, /dev/shm',
   run({ root }) {
     // The host's /dev holds every disk and terminal of the machine: the
     // container gets an empty tmpfs instead, with only a handful of devices.

@@ -12,6 +12,7 @@ import type { InitStep } from './pipeline.js';
 export const execPayload: InitStep = {
   name: 'exec-payload',
   chapter: 1,
+  summary: 'stdio handed over, signals reset, then execve: the command replaces the init and stays pid 1',
   run({ spec, env, console: terminal }) {
     const [file, ...args] = spec.command;
     const path = lookPath(file, env);

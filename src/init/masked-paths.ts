@@ -6,6 +6,7 @@ import type { InitStep } from './pipeline.js';
 export const maskPaths: InitStep = {
   name: 'mask-paths',
   chapter: 11,
+  summary: 'unless --privileged: the files of /proc and /sys that show or change the whole machine are covered, or made read-only',
   applies: (spec) => (spec.security?.maskedPaths.length ?? 0) + (spec.security?.readOnlyPaths.length ?? 0) > 0,
   // After pivot_root: these are the container's /proc and /sys, and its /dev/null.
   run({ spec }) {

@@ -10,6 +10,7 @@ import { mountOne } from './volumes.js';
 export const bringUpLoopback: InitStep = {
   name: 'bring-up-loopback',
   chapter: 10,
+  summary: 'with a network namespace of its own: lo, its loopback interface, goes up',
   applies: (spec) => hasNetworkNamespace(spec.network),
   run() {
     // A new network namespace has one interface, lo, and it is down: until it
@@ -23,6 +24,7 @@ export const bringUpLoopback: InitStep = {
 export const bindNetworkFiles: InitStep = {
   name: 'bind-network-files',
   chapter: 10,
+  summary: "/etc/hosts, /etc/hostname and /etc/resolv.conf, written by the supervisor, bound over the image's",
   applies: (spec) => spec.network !== undefined,
   run({ spec, root }) {
     // The supervisor wrote them into the container's own directory just

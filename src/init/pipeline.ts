@@ -20,6 +20,7 @@
 //     must pass the filter;
 //   - execve is last: it replaces this Node process with the payload.
 import type { ContainerSpec } from '../runtime/spec.js';
+import type { Explainer } from './explain.js';
 import { mountOverlay } from '../overlay/mount.js';
 import { mountCgroup } from './cgroup.js';
 import { openConsole } from './console.js';
@@ -51,6 +52,8 @@ export interface InitStep {
   readonly name: string;
   /** The chapter in chapters/ that explains this step. */
   readonly chapter: number;
+  /** What it does, in one line for a newcomer (run --explain prints it); a step that does not always apply starts with when it does. */
+  readonly summary: string;
   /** Steps that only apply to some containers (e.g. --read-only) say when. */
   readonly applies?: (spec: ContainerSpec) => boolean;
   run(ctx: InitContext): void;
@@ -83,11 +86,16 @@ export const pipeline: readonly InitStep[] = [
   execPayload,
 ];
 
-/** Run every step in order. On success the last step never returns. */
-export function runPipeline(spec: ContainerSpec): void {
+/**
+ * Run every step in order. On success the last step never returns. EXPLAIN
+ * (run --explain, src/init/explain.ts) hears of each step before it runs,
+ * and of each one skipped, so that the whole list is told in order.
+ */
+export function runPipeline(spec: ContainerSpec, explain?: Explainer): void {
   const ctx: InitContext = { spec, root: spec.rootfs, env: [...spec.env] };
   for (const step of pipeline) {
-    if (step.applies && !step.applies(spec)) continue;
-    step.run(ctx);
+    const applies = !step.applies || step.applies(spec);
+    explain?.step(step, applies);
+    if (applies) step.run(ctx);
   }
 }

@@ -6,6 +6,7 @@ import type { InitStep } from './pipeline.js';
 export const mountProc: InitStep = {
   name: 'mount-proc',
   chapter: 4,
+  summary: "a /proc of the new pid namespace: the container's processes only",
   run({ root }) {
     // /proc is not a list of "all processes": each proc mount shows the pid
     // namespace of the process that mounted it. We are pid 1 of a new pid
@@ -23,6 +24,7 @@ export const INIT_PATH = '/dev/init';
 export const mountInit: InitStep = {
   name: 'mount-init',
   chapter: 4,
+  summary: "with --init: the host's static init bound read-only on /dev/init, to be pid 1",
   applies: (spec) => spec.init !== undefined,
   run({ spec, root }) {
     // pid 1 has duties a normal program does not know about: reaping the

@@ -10,6 +10,7 @@ import type { InitStep } from './pipeline.js';
 export const makeMountsPrivate: InitStep = {
   name: 'make-mounts-private',
   chapter: 3,
+  summary: "every mount becomes private: nothing mounted from now on reaches the host, nothing of the host's comes in",
   run() {
     // A new mount namespace starts as a copy of the host's. Ours belongs to a
     // new user namespace, so the kernel has already turned the host's
@@ -25,6 +26,7 @@ export const makeMountsPrivate: InitStep = {
 export const bindRootfs: InitStep = {
   name: 'bind-rootfs',
   chapter: 3,
+  summary: 'for --rootfs: the directory is bound onto itself, making it a mount point that pivot_root accepts',
   applies: (spec) => spec.overlay === undefined, // an image's root is an overlay mount instead
   run({ root }) {
     // pivot_root needs the new root to be a mount point, and a directory is
@@ -37,6 +39,7 @@ export const bindRootfs: InitStep = {
 export const mountSys: InitStep = {
   name: 'mount-sys',
   chapter: 3,
+  summary: "/sys, read-only: a sysfs of the network namespace's own, or the host's without one",
   run({ spec, root }) {
     const target = prepareMountpoint(root, 'sys', 'dir');
     if (hasNetworkNamespace(spec.network)) {
@@ -59,6 +62,7 @@ export const mountSys: InitStep = {
 export const pivotRoot: InitStep = {
   name: 'pivot-root',
   chapter: 3,
+  summary: "the container's root becomes /, and the host's old root is detached: no path leads back",
   run(ctx) {
     // pivot_root swaps the root of the whole mount namespace, unlike chroot,
     // which only changes how this one process resolves "/" (and is easy to
@@ -77,6 +81,7 @@ export const pivotRoot: InitStep = {
 export const readOnlyRoot: InitStep = {
   name: 'read-only-root',
   chapter: 3,
+  summary: 'with --read-only: / becomes read-only; its submounts stay as they are',
   applies: (spec) => spec.readOnly,
   run() {
     // Only "/" itself: /dev, /dev/shm and /proc stay writable, as with docker --read-only.

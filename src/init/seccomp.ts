@@ -15,6 +15,7 @@ const hasFilter = (spec: ContainerSpec): boolean => spec.security !== undefined 
 export const compileSeccomp: InitStep = {
   name: 'compile-seccomp',
   chapter: 11,
+  summary: 'unless seccomp=unconfined: libseccomp turns the profile into a BPF program, in our memory (no system call)',
   applies: hasFilter,
   // Before pivot_root, like every step that needs the host: libseccomp was
   // loaded from the host's /usr/lib with this module, and building the BPF
@@ -36,6 +37,7 @@ export const compileSeccomp: InitStep = {
 export const loadSeccomp: InitStep = {
   name: 'load-seccomp',
   chapter: 11,
+  summary: 'unless seccomp=unconfined: the kernel loads the filter, and checks every system call from here on',
   applies: hasFilter,
   run(ctx) {
     // The kernel loads a filter for a process that has no_new_privs or

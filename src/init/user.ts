@@ -9,6 +9,7 @@ import { readFileOrEmpty } from '../runtime/files.js';
 export const switchUser: InitStep = {
   name: 'switch-user',
   chapter: 2,
+  summary: "the payload's groups, gid and uid (-u), then its working directory (-w)",
   run(ctx) {
     const { spec } = ctx;
     // Read after pivot_root: these are the container's files, not the host's.

@@ -6,6 +6,7 @@ import type { InitStep } from './pipeline.js';
 export const mountMqueue: InitStep = {
   name: 'mount-mqueue',
   chapter: 5,
+  summary: 'POSIX message queues of the new ipc namespace, on /dev/mqueue',
   run({ root }) {
     // POSIX message queues live in the ipc namespace. An mqueue filesystem
     // shows the queues of the ipc namespace of whoever mounts it: ours.
@@ -18,6 +19,7 @@ export const mountMqueue: InitStep = {
 export const setHostname: InitStep = {
   name: 'set-hostname',
   chapter: 5,
+  summary: "the new uts namespace gets the container's hostname",
   run({ spec }) {
     // The uts namespace holds just two strings, the hostname and the NIS
     // domain name. Ours is new, so this changes the container's name only.

@@ -17,6 +17,7 @@ import type { InitStep } from './pipeline.js';
 export const copyUpVolumes: InitStep = {
   name: 'copy-up-volumes',
   chapter: 9,
+  summary: 'for a new named volume: it gets what the image has at its path',
   applies: (spec) => spec.mounts?.some((m) => m.type === 'volume' && m.copyUp) ?? false,
   // Before /proc, /dev and the volumes are mounted: what is copied is the image's, nothing else.
   run({ spec, root }) {
@@ -49,6 +50,7 @@ export const copyUpVolumes: InitStep = {
 export const mountVolumes: InitStep = {
   name: 'mount-volumes',
   chapter: 9,
+  summary: 'with -v, --mount or --tmpfs: each one mounted on its path',
   applies: (spec) => (spec.mounts?.length ?? 0) > 0,
   run({ spec, root }) {
     // Parents come before children (the parent sorted them), so /data/logs

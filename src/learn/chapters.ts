@@ -10,7 +10,7 @@ export interface Chapter {
   /** The file name's words: chapters/NN-SLUG.md, labs/NN-SLUG/lab.mjs. */
   slug: string;
   title: string;
-  /** Whether the chapter has a lab (00 and 12 have none of their own). */
+  /** Whether the chapter has a lab (00 has none of its own). */
   lab: boolean;
 }
 
@@ -27,7 +27,7 @@ export const CHAPTERS: readonly Chapter[] = [
   { number: 9, slug: 'lifecycle', title: 'The life of a container', lab: true },
   { number: 10, slug: 'networking', title: 'Networking', lab: true },
   { number: 11, slug: 'security', title: 'Security', lab: true },
-  { number: 12, slug: 'putting-it-together', title: 'Putting it together', lab: false },
+  { number: 12, slug: 'putting-it-together', title: 'Putting it together', lab: true },
 ];
 
 /** The project's root: dist/learn/chapters.js is two levels below it. */

@@ -32,6 +32,7 @@ const PAGE = 4096;
 export const mountOverlay: InitStep = {
   name: 'mount-overlay',
   chapter: 7,
+  summary: "for an image: its layers, read-only, under a writable layer of the container's own, seen as one directory",
   applies: (spec) => spec.overlay !== undefined,
   run({ spec, root }) {
     const overlay = spec.overlay!;

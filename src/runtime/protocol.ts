@@ -6,8 +6,13 @@
 //   init   → parent   {"type":"exec"}               setup done, calling execve now
 //                 or  {"type":"error",…}            setup failed; exiting with `code`
 //
-// After a successful execve the kernel closes the init's end (it is
-// close-on-exec), so the parent's next read is end-of-file.
+// A successful execve closes the init's copy of its end (it is
+// close-on-exec). unshare(1) holds another copy until it exits, with the
+// container: only then does the parent read end-of-file.
+//
+// With `run --explain`, "go" says {"explain":true}, and between "go" and
+// "exec" (and after "exec", up to the execve itself) the init tells what it
+// does: {"type":"explain","told":{…}} — a step, or a system call it made.
 import type { ContainerSpec } from './spec.js';
 
 export const SYNC_FD = 3;
@@ -35,9 +40,21 @@ export const CONSOLE_FD = 5;
 export type InitMessage =
   | { type: 'ready'; pid: number }
   | { type: 'exec' }
-  | { type: 'error'; code: number; message: string };
+  | { type: 'error'; code: number; message: string }
+  | { type: 'explain'; told: Narration };
 
-export type ParentMessage = { type: 'go'; spec: ContainerSpec };
+/** go: the container, and whether to narrate its start (run --explain). */
+export type ParentMessage = { type: 'go'; spec: ContainerSpec; explain?: boolean };
+
+/**
+ * One thing `run --explain` tells (src/init/explain.ts): a step starting (or
+ * skipped: it does not apply to this container), or one system call it made
+ * (src/syscalls/trace.ts). LAST marks the execve line, the init's last word:
+ * execve does not return when it works.
+ */
+export type Narration =
+  | { step: string; chapter: number; summary: string; skipped?: boolean }
+  | { call: string; last?: boolean };
 
 /**
  * One line on a sync pipe. Any conversation of this shape uses it: the

@@ -4,6 +4,7 @@
 import type { IdMapPlan } from '../userns/idmap.js';
 import { converse, describeEnd, type SpawnedInit } from '../userns/spawn.js';
 import { EXIT_RUNTIME_FAILED, statusFromWait } from './exit-status.js';
+import type { Narration } from './protocol.js';
 import type { ContainerSpec } from './spec.js';
 
 /** A failure with docker's exit status for it (125, 126 or 127) and one line to print. */
@@ -25,6 +26,8 @@ export interface RunHooks {
   onExec?(pid: number): void;
   /** What unshare(1) printed besides the container's own output (normally nothing). */
   onDiagnostics?(text: string): void;
+  /** run --explain: given, "go" asks the init to tell each step and call, and each one comes here, in order with "exec". */
+  onExplain?(told: Narration): void;
 }
 
 export interface RunningContainer {
@@ -74,8 +77,10 @@ export function startContainer(init: SpawnedInit, spec: ContainerSpec, idMap: Id
         initPid = pid;
         await hooks.onReady?.(pid);
       };
-      for await (const message of converse(init, idMap, { type: 'go', spec }, onReady)) {
-        if (message.type === 'exec') {
+      const go = { type: 'go', spec, ...(hooks.onExplain ? { explain: true } : {}) } as const;
+      for await (const message of converse(init, idMap, go, onReady)) {
+        if (message.type === 'explain') hooks.onExplain?.(message.told);
+        else if (message.type === 'exec') {
           execed = true;
           payloadPid = initPid;
           hooks.onExec?.(initPid!);

@@ -135,6 +135,7 @@ export function startOf(line: SupervisorLine): Promise<ContainerEnd | undefined>
     line.frames.on('data', (frame: Frame) => {
       if (frame.type === FRAME.started) resolve(undefined);
       else if (frame.type === FRAME.exit) resolve(frameJson<ContainerEnd>(frame));
+      else if (frame.type === FRAME.explain) process.stderr.write(frame.payload); // run -d --explain: all of it comes before "started"
     });
     line.connection.once('close', () => setImmediate(() => resolve({})));
   });

@@ -26,6 +26,8 @@ export const FRAME = {
   started: 0x50, // P
   stdout: 0x4f, // O
   stderr: 0x52, // R
+  /** run --explain: lines that narrate the start (src/supervisor/explain.ts), for the CLI's stderr only: never the container's output or log. */
+  explain: 0x4e, // N
   /** {"status": n} or {"status": n, "error": "…"}: the container has ended; the last frame. */
   exit: 0x58, // X
 } as const;

@@ -9,7 +9,7 @@ import { RunError, startContainer } from '../runtime/run.js';
 import { planIdMap } from '../userns/idmap.js';
 import type { SpawnedInit } from '../userns/spawn.js';
 import { Clients } from './clients.js';
-import { FRAME, FrameDecoder, frameJson, nextFrame } from './frames.js';
+import { FRAME, FrameDecoder, encodeFrame, frameJson, nextFrame } from './frames.js';
 import { LogWriter } from './log-writer.js';
 import { ContainerCgroup } from '../cgroups/container.js';
 import { detectCgroups } from '../cgroups/detect.js';
@@ -25,6 +25,8 @@ export interface StartRequest {
   attach: boolean;
   /** …and it is the container's foreground `run`: its vanishing stops the container. */
   foreground: boolean;
+  /** run --explain: narrate the start to this CLI (src/supervisor/explain.ts). */
+  explain?: boolean;
 }
 
 export async function supervise(
@@ -41,6 +43,11 @@ export async function supervise(
   const record = readRecord(request.id);
   updateRecord(record.id, { supervisorPid: process.pid, error: undefined });
   const log = new LogWriter(logPath(record.storage));
+  // run --explain: to the CLI that asked, on its own connection, never to the log.
+  const narrator = request.explain
+    ? new (await import('./explain.js')).StartNarrator((text) => control.write(encodeFrame(FRAME.explain, text)))
+    : undefined;
+  narrator?.spawned(init.process.spawnargs, init.process.pid);
 
   // Output is read only once the record says "running": whoever sees a line
   // of it (a client, the log) can count on ps and exec seeing the container.
@@ -72,26 +79,49 @@ export async function supervise(
   await clients.listen(attachSocketPath(record.id));
 
   let network: ConnectedNetwork | undefined;
+  // The command runs once the init says "exec". With --explain the init
+  // still tells its last calls after that (execve's line is the last, sent
+  // just before the call): the container counts as started once that line is
+  // in, so the whole story comes before the command's output, and before
+  // `run -d` prints the id and leaves.
+  let execPid: number | undefined;
+  let toldAll = !narrator;
+  const startIfTold = () => {
+    if (execPid === undefined || !toldAll) return;
+    const startedAt = new Date().toISOString();
+    updateRecord(record.id, { status: 'running', pid: execPid, pidStartTime: processStartTime(execPid), startedAt, exitCode: undefined, finishedAt: undefined });
+    clients.broadcast(FRAME.started, { pid: execPid });
+    stdio.resume();
+  };
   // Joined to the rootless network namespace's user namespace, the init has its maps already.
   const idMap = rootlessNetns?.holder === undefined ? planIdMap(record.userns) : undefined;
   const running = startContainer(init, record.spec, idMap, {
     onReady: async (pid) => {
       if (rootlessNetns?.error) throw rootlessNetns.error;
+      narrator?.idMapped(pid, idMap);
       if (record.spec.cgroupNamespace) {
         cgroup = createCgroupFor(record.id, record.spec.resources ?? {}, pid);
         updateRecord(record.id, { cgroup: cgroup.path, oomKilled: undefined });
       }
+      narrator?.cgroup(pid, cgroup !== undefined);
       // Chapter 10: the /etc files, and the network helper up on the init's namespaces, before "go".
       network = await connectNetwork(record, pid);
+      narrator?.network(record.spec.network, network.settings);
       updateRecord(record.id, { networkSettings: network.settings });
+      narrator?.go();
     },
     onExec: (pid) => {
-      const startedAt = new Date().toISOString();
-      updateRecord(record.id, { status: 'running', pid, pidStartTime: processStartTime(pid), startedAt, exitCode: undefined, finishedAt: undefined });
-      clients.broadcast(FRAME.started, { pid });
-      stdio.resume();
+      execPid = pid;
+      startIfTold();
     },
     onDiagnostics: (text) => clients.output(FRAME.stderr, Buffer.from(text)),
+    onExplain: narrator && ((told) => {
+      narrator.told(told);
+      if ('call' in told && told.last) {
+        toldAll = true;
+        startIfTold();
+      }
+    }),
   });
   clients.add(control, controlFrames, { output: request.attach, stdin: request.attach, foreground: request.foreground });
 

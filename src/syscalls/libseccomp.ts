@@ -85,8 +85,9 @@ const lib = loadLibrary();
 koffi.struct('scmp_arg_cmp', { arg: 'uint32_t', op: 'int', datum_a: 'uint64_t', datum_b: 'uint64_t' });
 
 // scmp_filter_ctx is an opaque pointer. Every int-returning call gives a
-// negative errno on failure (not -1 and errno, as libc does).
-const seccomp = {
+// negative errno on failure (not -1 and errno, as libc does). (Exported for
+// run --explain, which traces `load`: src/syscalls/trace.ts.)
+export const seccomp = {
   init: lib.func('void *seccomp_init(uint32_t def_action)'),
   release: lib.func('void seccomp_release(void *ctx)'),
   archAdd: lib.func('int seccomp_arch_add(void *ctx, uint32_t arch_token)'),
