@@ -48,7 +48,7 @@ export function visibleSpans(line: Line, width: number, left: number): Span[] {
 export function barText(left: string, right: string, width: number): string {
   const room = width - textWidth(right) - 1;
   const shown = textWidth(left) > room ? `${Array.from(left).slice(0, Math.max(room - 1, 0)).join('')}…` : left;
-  return `${shown}${' '.repeat(Math.max(width - textWidth(shown) - textWidth(right), 1))}${right}`.slice(0, width);
+  return Array.from(`${shown}${' '.repeat(Math.max(width - textWidth(shown) - textWidth(right), 1))}${right}`).slice(0, width).join('');
 }
 
 export interface FrameProps {
