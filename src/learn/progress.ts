@@ -14,7 +14,7 @@ export interface Progress {
   last?: number;
 }
 
-const progressPath = () => join(dataDir(), 'learn-progress.json');
+export const progressPath = () => join(dataDir(), 'learn-progress.json');
 
 export function readProgress(): Progress {
   try {
