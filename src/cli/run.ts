@@ -145,7 +145,8 @@ async function prepare(positionals: string[], options: RunFlags) {
     hostname,
     command: resolved.argv,
     // docker's order: its defaults, the image's Env, then --env-file, then -e; the last KEY wins.
-    env: mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`], source.config.Env ?? [], fromFiles, fromFlags),
+    // With -t, TERM=xterm as docker sets it: without it, clear, less and bash's line editing do not know the terminal.
+    env: mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, ...(options.tty ? ['TERM=xterm'] : [])], source.config.Env ?? [], fromFiles, fromFlags),
     workdir,
     user,
     init,

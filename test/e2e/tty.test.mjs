@@ -51,10 +51,12 @@ test('run -it: prompt, /dev/pts/0, resize, ctrl-p ctrl-q, attach, exit 3, termin
 });
 
 test('run -t without a terminal of our own: output still comes through the container\'s terminal', async () => {
-  const r = await c.runner.cellblock(['run', '--rm', '-t', '--rootfs', c.rootfs, 'sh', '-c', 'tty; test -t 0 && echo stdin is a terminal; echo to stderr >&2']);
+  const r = await c.runner.cellblock(['run', '--rm', '-t', '--rootfs', c.rootfs, 'sh', '-c', 'tty; test -t 0 && echo stdin is a terminal; echo TERM=$TERM; echo to stderr >&2']);
   assert.equal(r.code, 0, r.stderr);
-  // The terminal turns "\n" into "\r\n", and stderr is the same terminal.
-  assert.equal(r.stdout, '/dev/pts/0\r\nstdin is a terminal\r\nto stderr\r\n');
+  // The terminal turns "\n" into "\r\n", and stderr is the same terminal; TERM as docker sets it with -t.
+  assert.equal(r.stdout, '/dev/pts/0\r\nstdin is a terminal\r\nTERM=xterm\r\nto stderr\r\n');
+  const plain = await c.run([], ['sh', '-c', 'echo "TERM=$TERM"']);
+  assert.equal(plain.stdout, 'TERM=\n', 'no TERM without -t');
   assert.equal(r.stderr, '');
 });
 
