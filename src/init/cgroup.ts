@@ -15,13 +15,15 @@
 // (With nsdelegate the kernel refuses those writes anyway; read-only says so
 // plainly to any program that looks.)
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, mount, unshareCgroupNamespace } from '../syscalls/index.js';
+import { isolates } from '../runtime/isolation.js';
 import { prepareMountpoint } from './paths.js';
 import type { InitStep } from './pipeline.js';
 
 export const mountCgroup: InitStep = {
   name: 'mount-cgroup',
   chapter: 6,
-  applies: (spec) => spec.cgroupNamespace === true,
+  // --no-isolate=cgroup: the cgroup (and its limits) all the same, but the host's view of the tree (mount-sys).
+  applies: (spec) => spec.cgroupNamespace === true && isolates(spec, 'cgroup'),
   run({ root }) {
     // Shell: unshare --cgroup, then mount -t cgroup2 -o ro,nosuid,nodev,noexec cgroup2 ROOT/sys/fs/cgroup
     unshareCgroupNamespace();

@@ -2,6 +2,7 @@
 import { readFileSync, symlinkSync } from 'node:fs';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_STRICTATIME, mount } from '../syscalls/index.js';
 import { isMapped, parseMap } from '../userns/idmap.js';
+import { isolates } from '../runtime/isolation.js';
 import { prepareMountpoint } from './paths.js';
 import type { InitStep } from './pipeline.js';
 
@@ -13,6 +14,7 @@ const TTY_GROUP = 5;
 export const mountDev: InitStep = {
   name: 'mount-dev',
   chapter: 3,
+  applies: (spec) => isolates(spec, 'mount'), // --no-isolate=mount: the directory's own /dev, if any
   run({ root }) {
     // The host's /dev holds every disk and terminal of the machine: the
     // container gets an empty tmpfs instead, with only a handful of devices.

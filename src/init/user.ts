@@ -5,12 +5,20 @@ import { InitError } from './errors.js';
 import { parseGroup, parsePasswd, resolveUser } from './passwd.js';
 import type { InitStep } from './pipeline.js';
 import { readFileOrEmpty } from '../runtime/files.js';
+import { isolates } from '../runtime/isolation.js';
 
 export const switchUser: InitStep = {
   name: 'switch-user',
   chapter: 2,
   run(ctx) {
     const { spec } = ctx;
+    if (!isolates(spec, 'user')) {
+      // --no-isolate=user: no user namespace, so no root to switch from: the
+      // command runs as you (a uid change would need CAP_SETUID on the host).
+      if (!ctx.env.some((entry) => entry.startsWith('HOME='))) ctx.env.push(`HOME=${process.env.HOME ?? '/'}`);
+      chdir(spec.workdir);
+      return;
+    }
     // Read after pivot_root: these are the container's files, not the host's.
     let user;
     try {
