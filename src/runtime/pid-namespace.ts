@@ -1,6 +1,7 @@
 // The processes of a container, found the way the kernel groups them: by
-// the pid namespace they live in. `top` and `stats` (without a cgroup of the
-// container's own) both start here.
+// the pid namespace they live in (or, with --no-isolate=pid, by their
+// session). `top` and `stats` (without a cgroup of the container's own) both
+// start here.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /**
@@ -62,8 +63,12 @@ export function pidsInSession(sid: number): Set<number> {
 
 /** The container whose payload is PID: its pid namespace's processes, or, when that namespace is ours (the host's), its session's. */
 export function containerPids(pid: number): Set<number> {
-  const sharesOurs = readlinkSync(`/proc/${pid}/ns/pid`) === readlinkSync('/proc/self/ns/pid');
-  return sharesOurs ? pidsInSession(sessionOf(pid)) : pidsInNamespaceOf(pid);
+  if (readlinkSync(`/proc/${pid}/ns/pid`) !== readlinkSync('/proc/self/ns/pid')) return pidsInNamespaceOf(pid);
+  const session = sessionOf(pid);
+  const pids = pidsInSession(session);
+  // Its leader is unshare (without -t): cellblock's plumbing, outside a pid namespace too.
+  if (session !== pid) pids.delete(session);
+  return pids;
 }
 
 /**
