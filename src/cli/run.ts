@@ -147,18 +147,16 @@ async function prepare(positionals: string[], options: RunFlags) {
 
   const id = newContainerId();
   const hostname = hostnameFlag ?? shortId(id);
-  // --no-isolate=uts: the name it will see is the host's (and -h was refused).
-  const visibleHostname = shares('uts') ? hostHostname() : hostname;
   // Last of the checks: it binds the host ports (a taken one is an error) and picks the free ones.
   const network = await planNetwork(networkRequest, source.config.ExposedPorts, containerStorage(id));
   const spec: ContainerSpec = {
     id,
     ...rootOf(source, id),
     readOnly: options.readOnly ?? false,
-    hostname: visibleHostname,
+    hostname,
     command: resolved.argv,
     // docker's order: its defaults, the image's Env, then --env-file, then -e; the last KEY wins.
-    env: mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${visibleHostname}`], source.config.Env ?? [], fromFiles, fromFlags),
+    env: mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`], source.config.Env ?? [], fromFiles, fromFlags),
     workdir,
     user,
     init,
@@ -172,7 +170,19 @@ async function prepare(positionals: string[], options: RunFlags) {
     network,
     security,
   };
+  if (shares('uts')) useHostHostname(spec);
   return { spec, idMap, name, source, entrypoint: resolved.entrypoint };
+}
+
+/**
+ * --no-isolate=uts: the hostname the container sees is the host's (and -h
+ * was refused), so inspect, /etc/hostname and the default HOSTNAME say so
+ * too. A HOSTNAME from the image or -e stays as it was given.
+ */
+function useHostHostname(spec: ContainerSpec): void {
+  const byDefault = spec.env.indexOf(`HOSTNAME=${spec.hostname}`);
+  spec.hostname = hostHostname();
+  if (byDefault !== -1) spec.env[byDefault] = `HOSTNAME=${spec.hostname}`;
 }
 
 /**
