@@ -76,7 +76,7 @@ program
   .option('-v, --volume <HOSTDIR:CDIR[:ro]|NAME:CDIR[:ro]|CDIR>', 'mount a host directory, a named volume, or a new anonymous volume', collect, [])
   .option('--mount <type=bind|volume|tmpfs,source=…,target=…[,readonly]>', 'mount storage, docker --mount style', collect, [])
   .option('--tmpfs <CDIR[:size=64m,mode=1777,…]>', 'mount a fresh tmpfs (gone when the container ends)', collect, [])
-  .addOption(new Option('--userns <mode>', 'id map: single (0 → you) or subids (plus /etc/subuid ranges); default subids when you have ranges').choices(['single', 'subids', 'host']))
+  .addOption(new Option('--userns <mode>', 'id map: single (0 → you) or subids (plus /etc/subuid ranges); default subids when you have ranges; host: none (--no-isolate=user)').choices(['single', 'subids', 'host']))
   .option('--entrypoint <command>', "override the image's ENTRYPOINT (\"\" clears it)")
   .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
   .option('--platform <os/arch>', 'image platform to pull from a multi-platform index (default: this machine)')
