@@ -19,7 +19,7 @@ import { planCgroup } from '../cgroups/plan.js';
 import { detachOnceStarted, type LaunchedSupervisor } from '../supervisor/client.js';
 import { parseNetworkFlags, planNetwork, type NetworkFlags } from '../network/plan.js';
 import { planSecurity, type SecurityFlags } from '../security/options.js';
-import { checkIsolation, parseIsolation, type IsolationFlags } from '../runtime/isolation.js';
+import { checkIsolation, parseIsolation, type IsolationFlags, type Namespace } from '../runtime/isolation.js';
 import { detachKeysOption, relay, statusOf } from './attach.js';
 
 export interface RunOptions {
@@ -126,7 +126,7 @@ async function prepare(positionals: string[], options: RunFlags) {
     addHost: options.addHost.length > 0, dns: options.dns.length > 0, cgroup: cgroupNamespace,
     security: (options.capAdd ?? []).length + (options.capDrop ?? []).length + (options.securityOpt ?? []).length > 0 || (options.privileged ?? false),
   });
-  const shares = (namespace: string) => (isolation.shared as string[]).includes(namespace);
+  const shares = (namespace: Namespace) => isolation.shared.includes(namespace);
   // --no-isolate=net is --network host.
   const networkRequest = parseNetworkFlags({ ...options, network: shares('net') ? 'host' : options.network }, (line) => process.stderr.write(`cellblock: ${line}\n`));
   const security = sharedSecurity(planSecurity(options), isolation.shared);
@@ -192,7 +192,7 @@ function useHostHostname(spec: ContainerSpec): void {
  * cut, and nothing else applied either (the baseline of chapter 02). The spec
  * then says what was done, so inspect tells the truth.
  */
-function sharedSecurity(security: SecuritySpec, shared: readonly string[]): SecuritySpec | undefined {
+function sharedSecurity(security: SecuritySpec, shared: readonly Namespace[]): SecuritySpec | undefined {
   if (shared.includes('user')) return undefined;
   if (shared.includes('mount')) return { ...security, maskedPaths: [], readOnlyPaths: [] };
   return security;

@@ -14,7 +14,7 @@ const TTY_GROUP = 5;
 export const mountDev: InitStep = {
   name: 'mount-dev',
   chapter: 3,
-  applies: (spec) => isolates(spec, 'mount'), // --no-isolate=mount: the directory's own /dev, if any
+  applies: (spec) => isolates(spec, 'mount'), // --no-isolate=mount: the host's /dev, as it is
   run({ root }) {
     // The host's /dev holds every disk and terminal of the machine: the
     // container gets an empty tmpfs instead, with only a handful of devices.

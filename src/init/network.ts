@@ -24,7 +24,7 @@ export const bringUpLoopback: InitStep = {
 export const bindNetworkFiles: InitStep = {
   name: 'bind-network-files',
   chapter: 10,
-  applies: (spec) => spec.network !== undefined && isolates(spec, 'mount'), // --no-isolate=mount: the directory's own /etc files
+  applies: (spec) => spec.network !== undefined && isolates(spec, 'mount'), // --no-isolate=mount: the host's /etc files
   run({ spec, root }) {
     // The supervisor wrote them into the container's own directory just
     // before "go" (src/network/connect.ts). A bind mount puts each over the

@@ -7,7 +7,7 @@ import type { InitStep } from './pipeline.js';
 export const mountProc: InitStep = {
   name: 'mount-proc',
   chapter: 4,
-  applies: (spec) => isolates(spec, 'mount'), // (without a mount namespace, /proc is whatever the directory has)
+  applies: (spec) => isolates(spec, 'mount'), // --no-isolate=mount: the host's /proc, as it is
   run({ spec, root }) {
     if (!isolates(spec, 'pid')) {
       // --no-isolate=pid: we live in the host's pid namespace, and the kernel

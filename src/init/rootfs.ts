@@ -105,4 +105,3 @@ export const readOnlyRoot: InitStep = {
 function hasMountNamespace(spec: ContainerSpec): boolean {
   return isolates(spec, 'mount');
 }
-

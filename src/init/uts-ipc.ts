@@ -8,7 +8,7 @@ import type { InitStep } from './pipeline.js';
 export const mountMqueue: InitStep = {
   name: 'mount-mqueue',
   chapter: 5,
-  applies: (spec) => isolates(spec, 'mount'),
+  applies: (spec) => isolates(spec, 'mount'), // --no-isolate=mount: the host's /dev/mqueue, if any
   run({ spec, root }) {
     if (!isolates(spec, 'ipc')) {
       // --no-isolate=ipc: the host's ipc namespace, whose owner is the host's

@@ -66,7 +66,8 @@ export function planExec(record: ContainerRecord, request: ExecRequest): ExecPla
 
   // The container's environment (docker's order: the defaults, the image's, its -e), then ours on top.
   const env = mergeEnv(record.spec.env, request.env);
-  if (!env.some((entry) => entry.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+  // (Without a user namespace the command runs as you, and your HOME is its.)
+  if (!env.some((entry) => entry.startsWith('HOME='))) env.push(`HOME=${joined.includes('user') ? user.home : process.env.HOME ?? '/'}`);
   if (request.tty && !env.some((entry) => entry.startsWith('TERM='))) env.push('TERM=xterm');
 
   const workdir = request.workdir ?? record.spec.workdir;
