@@ -1,6 +1,6 @@
 // Lab 4 — the pid namespace: pid 1, its own /proc, and how signals reach it.
 // Chapter: chapters/04-pid-namespace.md
-// Code:    src/init/proc.ts (a /proc of the new pid namespace),
+// Code:    src/init/proc.ts (a /proc of the new pid namespace, or the host's with --no-isolate=pid),
 //          src/runtime/run.ts (cellblock relays SIGTERM & co. to pid 1)
 //
 // Run: node labs/04-pid-namespace/lab.mjs
@@ -69,4 +69,26 @@ await lab('Lab 4 · the pid namespace', async ({ sh, start }) => {
     /sigprocmask unblock failed/.test(stubborn.stderr)
       ? `util-linux unshare < 2.40 exits 1 instead of re-raising SIGKILL (util-linux#2614): ${stubborn.stderr.trim()}`
       : `got ${JSON.stringify(afterKill)}; ${stubborn.stderr.trim()}`);
+
+  section('the before beside the after: --no-isolate=pid');
+  // The same probe with and without a pid namespace. Without one, the
+  // command stays in the host's pid namespace, and its /proc is the host's
+  // (bound: a fresh proc mount there is the host's to make, src/init/proc.ts).
+  const probe = `echo $$; echo; ls -d /proc/[0-9]* | wc -l; test -d /proc/${process.pid} && echo visible || echo hidden; cat /proc/1/comm; echo $PPID; cat /proc/$PPID/comm 2>/dev/null || echo none`;
+  const [own, shared] = [await sh(probe), await sh(probe, { flags: ['--no-isolate=pid'] })];
+  const parse = (r) => { const [pid, , count, lab, one, ppid, parent] = r.stdout.trim().split('\n'); return { pid, count, lab, one, ppid, parent }; };
+  const [a, b] = [parse(own), parse(shared)];
+  const hostInit = comm(1);
+  show([
+    ['the command ($$)', a.pid, b.pid],
+    ['processes in /proc', a.count, `${b.count} (the host has ${readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length})`],
+    [`this lab's node (pid ${process.pid})`, a.lab, b.lab],
+    ['/proc/1/comm', a.one, `${b.one} (the host's pid 1)`],
+    ['its parent ($PPID)', `${a.ppid} (outside the namespace)`, `${b.ppid} (${b.parent})`],
+  ], ['', 'default: a pid namespace', '--no-isolate=pid: the host\'s']);
+  check(own.code === 0 && a.pid === '1' && a.lab === 'hidden' && a.one === 'sh' && a.ppid === '0',
+    'by default the command is pid 1, its parent is "0", and this lab\'s own process is not to be seen', own.stderr.trim() || own.stdout.trim());
+  check(shared.code === 0 && b.pid !== '1' && Number(b.pid) > 1, '--no-isolate=pid: the command is not pid 1 but has its host pid', shared.stderr.trim() || shared.stdout.trim());
+  check(b.lab === 'visible' && b.one === hostInit, `…it sees the host's processes: this lab's node, and the host's pid 1 (${hostInit})`, `lab ${b.lab}, pid 1 is ${b.one}`);
+  check(b.parent === 'unshare', '…and its parent, cellblock\'s unshare, which a pid namespace would have hidden', `parent: ${b.parent}`);
 });

@@ -1,6 +1,6 @@
 // Lab 5 — the uts and ipc namespaces: a hostname, and System V / POSIX IPC, of the container's own.
 // Chapter: chapters/05-uts-ipc.md
-// Code:    src/init/uts-ipc.ts (sethostname, the /dev/mqueue mount)
+// Code:    src/init/uts-ipc.ts (sethostname, the /dev/mqueue mount; both skipped or bound with --no-isolate)
 //
 // Run: node labs/05-uts-ipc/lab.mjs
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
@@ -68,4 +68,20 @@ await lab('Lab 5 · the uts and ipc namespaces', async ({ sh, asUser }) => {
   show([['/dev/mqueue', hostMq ? `mounted (${hostMq.split(' - ')[1]?.split(' ')[0]})` : existsSync('/dev/mqueue') ? 'a directory' : 'not mounted',
     fstype ? `${fstype}, ${queues.length} queues` : 'not mounted']]);
   check(fstype === 'mqueue', '/dev/mqueue is an mqueue mount, showing the container\'s ipc namespace', mq.stderr.trim() || mq.stdout.trim());
+
+  section('the before beside the after: --no-isolate=uts,ipc');
+  // Without its own uts and ipc namespaces the container has the host's
+  // hostname (not ours to set) and the host's IPC objects.
+  const probe = 'hostname; readlink /proc/self/ns/uts; readlink /proc/self/ns/ipc';
+  const [own, shared] = [await sh(probe), await sh(probe, { flags: ['--no-isolate=uts,ipc'] })];
+  const [a, b] = [own, shared].map((r) => r.stdout.trim().split('\n'));
+  show([
+    ['hostname', a[0], b[0]],
+    ['/proc/self/ns/uts', a[1], b[1]],
+    ['/proc/self/ns/ipc', a[2], b[2]],
+  ], ['', 'default', '--no-isolate=uts,ipc']);
+  check(shared.code === 0 && b[0] === hostBefore && a[0] !== hostBefore, `with --no-isolate=uts the hostname is the host's (${hostBefore}), by default the container's own`, shared.stderr.trim());
+  check(b[1] === utsHost && b[2] === ipcHost, '…and the uts and ipc namespaces are the host\'s: the same inode numbers', `${b[1]} ${b[2]}`);
+  const renameRefused = await sh('hostname x', { flags: ['--no-isolate=uts', '-h', 'lab-five'] });
+  check(renameRefused.code === 125 && renameRefused.stderr.trim().split('\n').length === 1, '-h with --no-isolate=uts is refused in one line: the host\'s name is not ours to set', renameRefused.stderr.trim());
 });

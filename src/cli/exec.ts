@@ -121,7 +121,7 @@ async function finish(child: ChildProcess, then?: () => Promise<void>): Promise<
  */
 function deliver(nsenter: ChildProcess, signal: NodeJS.Signals): void {
   if (nsenter.exitCode !== null || nsenter.signalCode !== null || nsenter.pid === undefined) return;
-  const command = commandPid(nsenter.pid);
+  const command = commandPid(nsenter);
   if (command === undefined) {
     setTimeout(() => deliver(nsenter, signal), 10);
     return;

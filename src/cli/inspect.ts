@@ -7,8 +7,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findRecord, type ContainerRecord } from '../runtime/records.js';
-import type { DeviceRate, NetworkSpec, ResourceLimits, SecuritySpec } from '../runtime/spec.js';
+import type { ContainerSpec, DeviceRate, NetworkSpec, ResourceLimits, SecuritySpec } from '../runtime/spec.js';
 import { hasNetworkNamespace } from '../network/mode.js';
+import { isolates, type Namespace } from '../runtime/isolation.js';
 import { portMap } from '../network/ports.js';
 import { EXIT_RUNTIME_FAILED } from '../runtime/exit-status.js';
 import { imageOf, mountsOf } from './container-view.js';
@@ -125,7 +126,8 @@ export function containerJson(record: ContainerRecord) {
       ...resourcesJson(spec.resources ?? {}),
       // Where its limits live while it runs (docker has no such field; "" when it has no cgroup).
       CgroupParent: record.cgroup ? dirname(record.cgroup) : '',
-      Cgroupns: spec.cgroupNamespace ? 'private' : 'host',
+      Cgroupns: cgroupnsMode(spec),
+      ...namespaceModes(spec),
       ...hostNetworkJson(spec.network),
       ...securityJson(spec.security),
     },
@@ -137,6 +139,18 @@ export function containerJson(record: ContainerRecord) {
         : null,
     },
   };
+}
+
+/** A cgroup namespace comes with a cgroup of its own (chapter 06), and not with --no-isolate=cgroup. */
+const cgroupnsMode = (spec: ContainerSpec) => (spec.cgroupNamespace && isolates(spec, 'cgroup') ? 'private' : 'host');
+
+/**
+ * The namespaces it shares with the host (src/runtime/isolation.ts), in
+ * docker's HostConfig words: "host" for shared, docker's own default for not.
+ */
+function namespaceModes(spec: ContainerSpec) {
+  const mode = (namespace: Namespace, own: string) => (isolates(spec, namespace) ? own : 'host');
+  return { PidMode: mode('pid', ''), UTSMode: mode('uts', ''), IpcMode: mode('ipc', 'private'), CgroupnsMode: cgroupnsMode(spec), UsernsMode: mode('user', '') };
 }
 
 /** The limits as docker's HostConfig shows them: 0 (or empty) for "not set". */

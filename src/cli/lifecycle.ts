@@ -76,7 +76,7 @@ export function kill(references: string[], options: { signal: string }): Promise
  */
 async function startContainer(record: ContainerRecord, attach: boolean, stdin: boolean): Promise<number | undefined> {
   const supervisor = launchSupervisor();
-  supervisor.configure({ stdin: record.openStdin, tty: record.spec.tty !== undefined, netns: hasNetworkNamespace(record.spec.network), rootlessNetns: record.spec.network?.mode === 'bridge' });
+  supervisor.configure({ stdin: record.openStdin, tty: record.spec.tty !== undefined, netns: hasNetworkNamespace(record.spec.network), rootlessNetns: record.spec.network?.mode === 'bridge', share: record.spec.hostNamespaces });
   createStorage(record);
   supervisor.start({ id: record.id, attach, foreground: false });
   if (attach) {

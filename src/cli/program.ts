@@ -21,6 +21,17 @@ function tlsVerifyOption(): Option {
     });
 }
 
+/**
+ * --no-isolate LIST. Commander reads any --no-X as "X off" and would store
+ * LIST under isolate, where --isolate's own list goes: this one is a list of
+ * its own (options.noIsolate).
+ */
+function isolationListOff(): Option {
+  const option = new Option('--no-isolate <list>', 'the namespaces the container shares with the host instead, e.g. pid or uts,ipc');
+  option.negate = false;
+  return option;
+}
+
 const program = new Command('cellblock')
   .description('a rootless container runtime you can read')
   .version('0.1.0')
@@ -66,7 +77,7 @@ program
   .option('-v, --volume <HOSTDIR:CDIR[:ro]|NAME:CDIR[:ro]|CDIR>', 'mount a host directory, a named volume, or a new anonymous volume', collect, [])
   .option('--mount <type=bind|volume|tmpfs,source=…,target=…[,readonly]>', 'mount storage, docker --mount style', collect, [])
   .option('--tmpfs <CDIR[:size=64m,mode=1777,…]>', 'mount a fresh tmpfs (gone when the container ends)', collect, [])
-  .addOption(new Option('--userns <mode>', 'id map: single (0 → you) or subids (plus /etc/subuid ranges); default subids when you have ranges').choices(['single', 'subids']))
+  .addOption(new Option('--userns <mode>', 'id map: single (0 → you) or subids (plus /etc/subuid ranges); default subids when you have ranges; host: none (--no-isolate=user)').choices(['single', 'subids', 'host']))
   .option('--entrypoint <command>', "override the image's ENTRYPOINT (\"\" clears it)")
   .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
   .option('--platform <os/arch>', 'image platform to pull from a multi-platform index (default: this machine)')
@@ -94,6 +105,13 @@ program
   .option('--cap-drop <capability>', 'drop a capability of the default set, e.g. NET_RAW (ALL for every one)', collect, [])
   .option('--privileged', 'every capability of the user namespace, no seccomp filter, nothing of /proc or /sys masked')
   .option('--security-opt <option>', 'no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json (docker\'s format) or systempaths=unconfined', collect, [])
+  // Isolation switches (src/runtime/isolation.ts): docker's --pid host and friends, and lists.
+  .option('--isolate <list>', 'the namespaces the container gets, of user,mount,pid,uts,ipc,net,cgroup (default: all)')
+  .addOption(isolationListOff())
+  .option('--pid <host>', 'host: share the host\'s pid namespace (--no-isolate=pid)')
+  .option('--uts <host>', 'host: share the host\'s hostname (--no-isolate=uts)')
+  .option('--ipc <host|private>', 'host: share the host\'s ipc namespace (--no-isolate=ipc)')
+  .option('--cgroupns <host|private>', 'host: no cgroup namespace (--no-isolate=cgroup)')
   .action(async (command: string[], options) => {
     // main.ts launched the supervisor already; now it can be told how the
     // container's stdio is wired, and spawn the init while we check the input.
@@ -101,9 +119,11 @@ program
     const supervisor = takeEarlySupervisor() ?? launchSupervisor();
     // (A --network value is checked later, by run: this only needs "host or not", and "a network of one's own or not".)
     const { namesExistingNetwork } = await import('../network/networks.js');
+    const { sharedNamespacesOf } = await import('../runtime/isolation.js');
+    const share = sharedNamespacesOf(options);
     supervisor.configure({
       stdin: (!options.detach && !options.tty) || (options.interactive ?? false), tty: options.tty ?? false,
-      netns: options.network !== 'host', rootlessNetns: namesExistingNetwork(options.network),
+      netns: !share.includes('net'), rootlessNetns: namesExistingNetwork(options.network), share,
     });
     const { run } = await import('./run.js');
     process.exitCode = await run(command, options, supervisor);

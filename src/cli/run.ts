@@ -1,6 +1,7 @@
 // cellblock run — create a container from an image or a directory, and run a command in it.
 import { mkdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { hostname as hostHostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parsePlatform } from '../image/platform.js';
 import type { PullPolicy } from '../image/local.js';
 import type { PullEvent } from '../image/pull.js';
@@ -12,12 +13,13 @@ import { dataDir } from '../runtime/paths.js';
 import { createRecord, newContainerId, shortId, type ContainerRecord } from '../runtime/records.js';
 import { resolveRootfs, type RootfsSource } from '../runtime/rootfs.js';
 import { createVolumes, planMounts } from '../runtime/volumes.js';
-import type { ContainerSpec, OverlaySpec } from '../runtime/spec.js';
+import type { ContainerSpec, OverlaySpec, SecuritySpec } from '../runtime/spec.js';
 import { parseLimits, type LimitFlags } from '../cgroups/limits.js';
 import { planCgroup } from '../cgroups/plan.js';
 import { detachOnceStarted, type LaunchedSupervisor } from '../supervisor/client.js';
 import { parseNetworkFlags, planNetwork, type NetworkFlags } from '../network/plan.js';
 import { planSecurity, type SecurityFlags } from '../security/options.js';
+import { checkIsolation, parseIsolation, type IsolationFlags, type Namespace } from '../runtime/isolation.js';
 import { detachKeysOption, relay, statusOf } from './attach.js';
 
 export interface RunOptions {
@@ -35,7 +37,8 @@ export interface RunOptions {
   hostname?: string;
   readOnly?: boolean;
   init?: boolean;
-  userns?: UsernsMode;
+  /** An id map, or host: no user namespace at all (src/runtime/isolation.ts). */
+  userns?: UsernsMode | 'host';
   entrypoint?: string;
   pull: PullPolicy;
   platform?: string;
@@ -47,7 +50,7 @@ export interface RunOptions {
 }
 
 /** All of run's options: its own, the resource limits (src/cgroups/limits.ts), the network's (src/network/plan.ts) and security's (src/security/options.ts). */
-export type RunFlags = RunOptions & LimitFlags & NetworkFlags & SecurityFlags;
+export type RunFlags = RunOptions & LimitFlags & NetworkFlags & SecurityFlags & IsolationFlags;
 
 /**
  * Run POSITIONALS (IMAGE [COMMAND…], or COMMAND… with --rootfs) under
@@ -113,12 +116,21 @@ async function prepare(positionals: string[], options: RunFlags) {
   const init = options.init ? findStaticInit() : undefined;
   const fromFiles = options.envFile.flatMap((file) => parseEnvFile(file, process.env));
   const fromFlags = options.env.map((entry) => parseEnvEntry(entry, '-e', process.env)).filter((e): e is string => e !== undefined);
-  const idMap = planIdMap(options.userns);
+  const isolation = parseIsolation(options);
+  const idMap = planIdMap(options.userns === 'host' ? undefined : options.userns);
   const mounts = planMounts(options);
   const resources = parseLimits(options);
   const cgroupNamespace = planCgroup(resources, (line) => process.stderr.write(`cellblock: ${line}\n`));
-  const networkRequest = parseNetworkFlags(options, (line) => process.stderr.write(`cellblock: ${line}\n`));
-  const security = planSecurity(options);
+  checkIsolation(isolation, {
+    rootfs: options.rootfs === undefined ? undefined : resolve(options.rootfs), hostname: options.hostname !== undefined, user: options.user !== undefined,
+    mounts: mounts.length > 0, readOnly: options.readOnly ?? false, tty: options.tty ?? false, init: options.init ?? false,
+    addHost: options.addHost.length > 0, dns: options.dns.length > 0, cgroup: cgroupNamespace,
+    security: (options.capAdd ?? []).length + (options.capDrop ?? []).length + (options.securityOpt ?? []).length > 0 || (options.privileged ?? false),
+  });
+  const shares = (namespace: Namespace) => isolation.shared.includes(namespace);
+  // --no-isolate=net is --network host.
+  const networkRequest = parseNetworkFlags({ ...options, network: shares('net') ? 'host' : options.network }, (line) => process.stderr.write(`cellblock: ${line}\n`));
+  const security = sharedSecurity(planSecurity(options), isolation.shared);
   if (userFlag) checkMapped(userFlag.user, userFlag.group, idMap, `-u ${options.user}`);
   // Containers on user-defined networks share the rootless network namespace's user namespace, mapped the default way.
   const sharedMap = networkRequest.networks ? planIdMap(undefined).mode : undefined;
@@ -156,10 +168,36 @@ async function prepare(positionals: string[], options: RunFlags) {
     mounts,
     resources,
     cgroupNamespace,
+    hostNamespaces: isolation.shared.filter((namespace) => namespace !== 'net'), // net: network.mode host
     network,
     security,
   };
+  if (shares('uts')) useHostHostname(spec);
   return { spec, idMap, name, source, entrypoint: resolved.entrypoint };
+}
+
+/**
+ * --no-isolate=uts: the hostname the container sees is the host's (and -h
+ * was refused), so inspect, /etc/hostname and the default HOSTNAME say so
+ * too. A HOSTNAME from the image or -e stays as it was given.
+ */
+function useHostHostname(spec: ContainerSpec): void {
+  const byDefault = spec.env.indexOf(`HOSTNAME=${spec.hostname}`);
+  spec.hostname = hostHostname();
+  if (byDefault !== -1) spec.env[byDefault] = `HOSTNAME=${spec.hostname}`;
+}
+
+/**
+ * What chapter 11 can still do once namespaces are shared: without a mount
+ * namespace nothing can be masked (each mask is a mount), and without a user
+ * namespace the command is an ordinary process of yours — no capabilities to
+ * cut, and nothing else applied either (the baseline of chapter 02). The spec
+ * then says what was done, so inspect tells the truth.
+ */
+function sharedSecurity(security: SecuritySpec, shared: readonly Namespace[]): SecuritySpec | undefined {
+  if (shared.includes('user')) return undefined;
+  if (shared.includes('mount')) return { ...security, maskedPaths: [], readOnlyPaths: [] };
+  return security;
 }
 
 /** Pull progress on stderr (stdout belongs to the container), loaded only if a pull happens. */

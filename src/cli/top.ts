@@ -4,14 +4,14 @@
 // are the host's: pid 1 inside is some larger pid here, and a uid the
 // container maps from /etc/subuid shows as a number like 100000.
 import { spawnSync } from 'node:child_process';
-import { pidsInNamespaceOf } from '../runtime/pid-namespace.js';
+import { containerPids } from '../runtime/pid-namespace.js';
 import { findRecord, isAlive } from '../runtime/records.js';
 import { formatTable } from './format.js';
 
 export function top(reference: string, psOptions: string[]): void {
   const record = findRecord(reference);
   if (!isAlive(record)) throw new Error(`container ${reference} is not running`);
-  const pids = pidsInNamespaceOf(record.pid!);
+  const pids = containerPids(record.pid!);
   const args = psOptions.length > 0 ? psOptions : ['-ef'];
   const ps = spawnSync('ps', args, { encoding: 'utf8' });
   if (ps.error) throw new Error(`ps: ${(ps.error as NodeJS.ErrnoException).code ?? ps.error.message} (top needs the host's ps: apt-get install procps)`);

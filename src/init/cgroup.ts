@@ -15,6 +15,7 @@
 // (With nsdelegate the kernel refuses those writes anyway; read-only says so
 // plainly to any program that looks.)
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, mount, unshareCgroupNamespace } from '../syscalls/index.js';
+import { isolates } from '../runtime/isolation.js';
 import { prepareMountpoint } from './paths.js';
 import type { InitStep } from './pipeline.js';
 
@@ -22,7 +23,8 @@ export const mountCgroup: InitStep = {
   name: 'mount-cgroup',
   chapter: 6,
   summary: 'with a cgroup of its own, where cgroup v2 is delegated: a cgroup namespace rooted there, mounted read-only on /sys/fs/cgroup',
-  applies: (spec) => spec.cgroupNamespace === true,
+  // --no-isolate=cgroup: the cgroup (and its limits) all the same, but the host's view of the tree (mount-sys).
+  applies: (spec) => spec.cgroupNamespace === true && isolates(spec, 'cgroup'),
   run({ root }) {
     // Shell: unshare --cgroup, then mount -t cgroup2 -o ro,nosuid,nodev,noexec cgroup2 ROOT/sys/fs/cgroup
     unshareCgroupNamespace();

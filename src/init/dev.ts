@@ -2,6 +2,7 @@
 import { readFileSync, symlinkSync } from 'node:fs';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_STRICTATIME, mount } from '../syscalls/index.js';
 import { isMapped, parseMap } from '../userns/idmap.js';
+import { isolates } from '../runtime/isolation.js';
 import { prepareMountpoint } from './paths.js';
 import type { InitStep } from './pipeline.js';
 
@@ -14,6 +15,7 @@ export const mountDev: InitStep = {
   name: 'mount-dev',
   chapter: 3,
   summary: 'a /dev of its own: a tmpfs, six devices bound from the host, a devpts of its own, /dev/shm',
+  applies: (spec) => isolates(spec, 'mount'), // --no-isolate=mount: the host's /dev, as it is
   run({ root }) {
     // The host's /dev holds every disk and terminal of the machine: the
     // container gets an empty tmpfs instead, with only a handful of devices.

@@ -2,6 +2,7 @@
 // the helper (if any) has given it an interface.
 import { join } from 'node:path';
 import { hasNetworkNamespace } from '../network/mode.js';
+import { isolates } from '../runtime/isolation.js';
 import { ETC_FILES } from '../network/etc-files.js';
 import { setInterfaceUp } from '../syscalls/index.js';
 import type { InitStep } from './pipeline.js';
@@ -25,7 +26,7 @@ export const bindNetworkFiles: InitStep = {
   name: 'bind-network-files',
   chapter: 10,
   summary: "/etc/hosts, /etc/hostname and /etc/resolv.conf, written by the supervisor, bound over the image's",
-  applies: (spec) => spec.network !== undefined,
+  applies: (spec) => spec.network !== undefined && isolates(spec, 'mount'), // --no-isolate=mount: the host's /etc files
   run({ spec, root }) {
     // The supervisor wrote them into the container's own directory just
     // before "go" (src/network/connect.ts). A bind mount puts each over the

@@ -5,6 +5,7 @@ import { InitError } from './errors.js';
 import { parseGroup, parsePasswd, resolveUser } from './passwd.js';
 import type { InitStep } from './pipeline.js';
 import { readFileOrEmpty } from '../runtime/files.js';
+import { isolates } from '../runtime/isolation.js';
 
 export const switchUser: InitStep = {
   name: 'switch-user',
@@ -12,6 +13,13 @@ export const switchUser: InitStep = {
   summary: "the payload's groups, gid and uid (-u), then its working directory (-w)",
   run(ctx) {
     const { spec } = ctx;
+    if (!isolates(spec, 'user')) {
+      // --no-isolate=user: no user namespace, so no root to switch from: the
+      // command runs as you (a uid change would need CAP_SETUID on the host).
+      if (!ctx.env.some((entry) => entry.startsWith('HOME='))) ctx.env.push(`HOME=${process.env.HOME ?? '/'}`);
+      chdir(spec.workdir);
+      return;
+    }
     // Read after pivot_root: these are the container's files, not the host's.
     let user;
     try {

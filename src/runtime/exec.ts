@@ -58,12 +58,16 @@ export interface ExecPlan {
 export function planExec(record: ContainerRecord, request: ExecRequest): ExecPlan {
   const pid = record.pid!;
   const root = `/proc/${pid}/root`;
+  const joined = namespacesToJoin(pid);
+  // --no-isolate=user: no user namespace, so no root inside to become someone else.
+  if (!joined.includes('user') && request.user) throw new Error(`exec -u: the container has no user namespace of its own (--no-isolate=user): the command runs as you`);
   const user = resolveInContainer(root, request.user ?? record.spec.user);
-  checkMapped(pid, user, request.user);
+  if (joined.includes('user')) checkMapped(pid, user, request.user);
 
   // The container's environment (docker's order: the defaults, the image's, its -e), then ours on top.
   const env = mergeEnv(record.spec.env, request.env);
-  if (!env.some((entry) => entry.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+  // (Without a user namespace the command runs as you, and your HOME is its.)
+  if (!env.some((entry) => entry.startsWith('HOME='))) env.push(`HOME=${joined.includes('user') ? user.home : process.env.HOME ?? '/'}`);
   if (request.tty && !env.some((entry) => entry.startsWith('TERM='))) env.push('TERM=xterm');
 
   const workdir = request.workdir ?? record.spec.workdir;
@@ -73,22 +77,26 @@ export function planExec(record: ContainerRecord, request: ExecRequest): ExecPla
     pid,
     // --wdns: change directory once inside, so the path means the
     // container's. (--wd=DIR would open DIR on the host, before setns.)
-    args: ['--target', String(pid), ...namespacesToJoin(pid), ...credentialArgs(pid, user), `--wdns=${workdir}`, '--', ...request.command],
+    args: [
+      '--target', String(pid), ...joined.map((name) => `--${name}`), ...(joined.includes('user') ? credentialArgs(pid, user) : []),
+      `--wdns=${workdir}`, '--', ...request.command,
+    ],
     env,
     cgroup: record.cgroup,
   };
 }
 
-/** The namespaces nsenter can join: /proc/PID/ns/NAME, and nsenter's option for it. */
+/** The namespaces nsenter can join: /proc/PID/ns/NAME, and nsenter's option for it (--NAME). */
 const NAMESPACES: [string, string][] = [
-  ['user', '--user'], ['mnt', '--mount'], ['pid', '--pid'], ['uts', '--uts'], ['ipc', '--ipc'],
-  ['net', '--net'], ['cgroup', '--cgroup'], ['time', '--time'],
+  ['user', 'user'], ['mnt', 'mount'], ['pid', 'pid'], ['uts', 'uts'], ['ipc', 'ipc'],
+  ['net', 'net'], ['cgroup', 'cgroup'], ['time', 'time'],
 ];
 
 /**
  * Every namespace of PID that is not ours too: all of the container's, and
- * a network namespace once it has one. (Joining our own user namespace
- * would fail besides: setns refuses it, EINVAL.)
+ * a network namespace once it has one — and none that it shares with the
+ * host (--no-isolate). (Joining our own user namespace would fail besides:
+ * setns refuses it, EINVAL.) In nsenter's names.
  */
 function namespacesToJoin(pid: number): string[] {
   const namespace = (who: number | 'self', name: string) => {
@@ -274,8 +282,13 @@ export function spawnExec(plan: ExecPlan, options: SpawnExecOptions): ChildProce
  * Host pid of the command: nsenter's child. Signals for the command must go
  * there: nsenter passes none on (it only waits, and hands on the exit
  * status, or dies of the same signal). Undefined until nsenter has forked.
+ * nsenter forks only to join a pid namespace (a process cannot change its
+ * own); into a container that shares ours (--no-isolate=pid) it becomes the
+ * command itself, with the same pid.
  */
-export function commandPid(nsenterPid: number): number | undefined {
+export function commandPid(nsenter: ChildProcess): number | undefined {
+  const nsenterPid = nsenter.pid;
+  if (nsenterPid === undefined || !nsenter.spawnargs.includes('--pid')) return nsenterPid;
   try {
     const [child] = readFileSync(`/proc/${nsenterPid}/task/${nsenterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
     return child === undefined ? undefined : Number(child);

@@ -1,4 +1,5 @@
 import type { SeccompProfile } from '../security/seccomp-profile.js';
+import type { Namespace } from './isolation.js';
 
 // What the init needs to build one container. The parent computes it, sends it
 // over the sync pipe with "go", and the init follows it step by step.
@@ -160,9 +161,16 @@ export interface ContainerSpec {
   resources?: ResourceLimits;
   /**
    * The container has a cgroup of its own (src/cgroups/): the init unshares
-   * a cgroup namespace once it is in it, and mounts cgroup2 at /sys/fs/cgroup.
+   * a cgroup namespace once it is in it, and mounts cgroup2 at /sys/fs/cgroup
+   * (unless hostNamespaces has "cgroup": then the limits apply all the same).
    */
   cgroupNamespace?: boolean;
+  /**
+   * --no-isolate and friends (src/runtime/isolation.ts): the namespaces it
+   * shares with the host, "net" aside (that is network.mode host). Absent or
+   * empty: every namespace of its own.
+   */
+  hostNamespaces?: Namespace[];
   /** --network, -p, --add-host, --dns. Absent in records made before networking: the host's network, nothing generated. */
   network?: NetworkSpec;
   /** --cap-add, --cap-drop, --privileged, --security-opt. Absent in records made before chapter 11: nothing was restricted. */

@@ -18,7 +18,7 @@
 // capability inside it, CAP_SYS_PTRACE included.
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { pidsInNamespaceOf } from '../runtime/pid-namespace.js';
+import { containerPids } from '../runtime/pid-namespace.js';
 import type { Usage } from './sample.js';
 
 /**
@@ -34,7 +34,7 @@ export function namespaceUsage(pid: number): Usage {
   let read = 0;
   let written = 0;
   let tasks = 0;
-  for (const member of pidsInNamespaceOf(pid)) {
+  for (const member of containerPids(pid)) {
     const stat = readProcFile(member, 'stat');
     if (stat === undefined) continue; // ended since the scan
     const times = processTimes(stat);

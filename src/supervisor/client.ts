@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { attachSocketPath, isAlive, type ContainerRecord } from '../runtime/records.js';
 import { FRAME, FrameDecoder, encodeFrame, frameJson, type Frame } from './frames.js';
 import type { StartRequest } from './supervise.js';
+import type { Namespace } from '../runtime/isolation.js';
 
 const SUPERVISOR = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -23,6 +24,8 @@ export interface StdioMode {
   netns?: boolean;
   /** --network NAME: the init joins the rootless network namespace's user namespace (src/network/rootless-netns.ts). */
   rootlessNetns?: boolean;
+  /** --no-isolate and friends: the namespaces the init does not get (src/userns/spawn.ts, unshareArgs). */
+  share?: Namespace[];
 }
 
 export interface LaunchedSupervisor extends SupervisorLine {

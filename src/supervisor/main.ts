@@ -57,7 +57,7 @@ if (mode.rootlessNetns) {
   const { reserveRootlessNetns } = await import('../network/rootless-netns.js');
   rootlessNetns = await reserveRootlessNetns().then((holder) => ({ holder }), (error: Error) => ({ error }));
 }
-const init = spawnInit({ netns: mode.netns, joinUserns: rootlessNetns?.holder }, stdio);
+const init = spawnInit({ netns: mode.netns, joinUserns: rootlessNetns?.holder, share: mode.share }, stdio);
 for (const fd of theirs) closeSync(fd);
 
 const { supervise } = await import('./supervise.js');

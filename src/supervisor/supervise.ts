@@ -17,6 +17,8 @@ import { formatSize } from '../cgroups/limits.js';
 import type { ResourceLimits } from '../runtime/spec.js';
 import { containerStdio, type SupervisorFds } from './stdio.js';
 import { connectNetwork, type ConnectedNetwork } from '../network/connect.js';
+import { isolates } from '../runtime/isolation.js';
+import { killSession } from '../runtime/pid-namespace.js';
 
 /** The first frame from the CLI that started us: which container, and how it stays attached. */
 export interface StartRequest {
@@ -93,8 +95,11 @@ export async function supervise(
     clients.broadcast(FRAME.started, { pid: execPid });
     stdio.resume();
   };
-  // Joined to the rootless network namespace's user namespace, the init has its maps already.
-  const idMap = rootlessNetns?.holder === undefined ? planIdMap(record.userns) : undefined;
+  // Joined to the rootless network namespace's user namespace, the init has its maps already;
+  // with --no-isolate=user it has no user namespace to map.
+  const idMap = rootlessNetns?.holder === undefined && isolates(record.spec, 'user') ? planIdMap(record.userns) : undefined;
+  // --no-isolate=pid: no namespace ends the command's children with it; its session will (killSession).
+  let session: number | undefined;
   const running = startContainer(init, record.spec, idMap, {
     onReady: async (pid) => {
       if (rootlessNetns?.error) throw rootlessNetns.error;
@@ -111,6 +116,8 @@ export async function supervise(
       narrator?.go();
     },
     onExec: (pid) => {
+      // The session is unshare's (spawned with setsid), or with -t the command's own (src/init/console.ts).
+      if (!isolates(record.spec, 'pid')) session = record.spec.tty ? pid : init.process.pid;
       execPid = pid;
       startIfTold();
     },
@@ -133,6 +140,7 @@ export async function supervise(
     status = failure instanceof RunError ? failure.exitCode : EXIT_RUNTIME_FAILED;
     error = (failure as Error).message;
   }
+  if (session !== undefined) killSession(session);
   await network?.disconnect(); // the helper holds the network namespace open: it goes now
   // Reserved a place in the rootless network namespace but never joined (the init or the join failed): give it back.
   if (!network && rootlessNetns?.holder !== undefined) await (await import('../network/join.js')).leaveNetworks();

@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { SYNC_FD, encode, type InitMessage, type ParentMessage } from '../runtime/protocol.js';
 import type { Readable, Writable } from 'node:stream';
 import { applyIdMap, type IdMapPlan } from './idmap.js';
+import type { Namespace } from '../runtime/isolation.js';
 
 const INIT_SCRIPT = fileURLToPath(new URL('../init/main.js', import.meta.url));
 
@@ -44,9 +45,28 @@ export interface NamespaceOptions {
   netns?: boolean;
   /** Join the user namespace of this process (the rootless network namespace's holder) instead of making one. */
   joinUserns?: number;
+  /**
+   * Namespaces NOT to make (--no-isolate, src/runtime/isolation.ts): the
+   * child stays in ours. "net" is netns's business; "user" comes only with
+   * all the others (without a user namespace, unshare may make none: EPERM).
+   */
+  share?: readonly Namespace[];
 }
 
+/** The unshare(1) options that make each namespace (--fork and --kill-child stay: unshare remains the parent that dies with its child). */
+const UNSHARE_FLAGS: Partial<Record<Namespace, readonly string[]>> = {
+  user: ['--user', '--keep-caps'], mount: ['--mount', '--propagation', 'unchanged'], pid: ['--pid'], uts: ['--uts'], ipc: ['--ipc'],
+};
+
 export function unshareArgs(options: NamespaceOptions): string[] {
+  // The chain with every namespace (below, as chapters 02 and 10 show it),
+  // less the options of the namespaces the container shares with the host.
+  if (options.share?.length) {
+    const args = unshareArgs({ ...options, share: undefined });
+    const dropped = new Set(options.share.flatMap((namespace) => UNSHARE_FLAGS[namespace] ?? []));
+    const command = args.lastIndexOf('--'); // what follows is node and the init's path
+    return [...args.slice(0, command).filter((arg) => !dropped.has(arg)), ...args.slice(command)];
+  }
   const user = options.joinUserns === undefined ? ['unshare', '--user', '--keep-caps'] : ['nsenter', `--user=/proc/${options.joinUserns}/ns/user`, '--', 'unshare'];
   return [
     '--pdeathsig', 'KILL', '--',
