@@ -196,9 +196,23 @@ export function hostPidOf(cellblockPid, insidePid) {
 
 // ──────────────────────────────────── a lab ──────────────────────────────────
 
+/**
+ * Exercise mode (`cellblock learn check N`, src/learn/exercises.ts) runs the
+ * lab with CELLBLOCK_EXERCISE=N (and maybe CELLBLOCK_EXERCISES_DIR). The
+ * runner gives cellblock a clean environment: pass those on, so that every
+ * cellblock this lab starts loads the learner's step (src/learn/step-loader.ts).
+ */
+function passExerciseMode(runner) {
+  const env = Object.fromEntries(['CELLBLOCK_EXERCISE', 'CELLBLOCK_EXERCISES_DIR'].filter((key) => process.env[key]).map((key) => [key, process.env[key]]));
+  if (Object.keys(env).length === 0) return;
+  const spawnCellblock = runner.spawnCellblock.bind(runner);
+  runner.spawnCellblock = (args, options = {}) => spawnCellblock(args, { ...options, env: { ...env, ...options.env } });
+}
+
 async function setup(title) {
   console.log(chalk.bold.underline(title));
   runner = new Runner();
+  passExerciseMode(runner);
   const dir = runner.tempDir('cellblock-lab-');
   const rootfs = buildBusyboxRootfs(join(dir, 'rootfs'));
   runner.chownTree(dir);

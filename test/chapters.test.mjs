@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PROJECT } from '../scripts/lib/as-user.mjs';
 
 const CHAPTERS = join(PROJECT, 'chapters');
+const EXERCISE_MARKER = /^\s*\/\/ #(region exercise:|endregion\b)/;
 const chapters = readdirSync(CHAPTERS).filter((f) => /^\d\d-.*\.md$/.test(f)).sort();
 
 /** [{ path, line, excerpt }] for each quoted block under a path heading. */
@@ -41,7 +42,8 @@ for (const chapter of chapters) {
     assert.ok(blocks.length > 0, 'the chapter quotes the module that does its step');
     for (const { path, line, body } of blocks) {
       assert.ok(existsSync(join(PROJECT, path)), `${chapter}:${line} quotes ${path}, which does not exist`);
-      const fileLines = readFileSync(join(PROJECT, path), 'utf8').split('\n');
+      // Exercise mode's markers (src/learn/exercise-text.ts) are not part of what a chapter shows.
+      const fileLines = readFileSync(join(PROJECT, path), 'utf8').split('\n').filter((l) => !EXERCISE_MARKER.test(l));
       const excerpts = [];
       for (const text of body) {
         if (/^\s*\/\/ …$/.test(text) || excerpts.length === 0) excerpts.push([]);

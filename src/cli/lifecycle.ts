@@ -41,7 +41,9 @@ export async function stopContainer(record: ContainerRecord, timeoutSeconds: num
   const line = await supervisorOf(record);
   if (!line) return undefined; // not running: nothing to do (docker says the name all the same)
   const ended = endOf(line);
+  // #region exercise: ask pid 1 to stop: send it SIGNAL if given, else the image's StopSignal, else SIGTERM
   sendSignal(line, signal ?? (record.spec.stopSignal ? parseSignal(record.spec.stopSignal, 'the image\'s StopSignal') : 'SIGTERM'));
+  // #endregion
   const timer = setTimeout(() => sendSignal(line, 'SIGKILL'), timeoutSeconds * 1000);
   try {
     return await ended;

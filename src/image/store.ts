@@ -113,8 +113,10 @@ export class Store {
     source.on('data', (chunk: Buffer) => hash.update(chunk));
     try {
       await pipeline(source, createWriteStream(temporary));
+      // #region exercise: refuse the blob unless the sha256 of what arrived is the digest it was asked for by (a DigestMismatchError)
       const actual = `sha256:${hash.digest('hex')}`;
       if (actual !== digest) throw new DigestMismatchError(`blob ${digest}`, digest, actual);
+      // #endregion
       return temporary;
     } catch (error) {
       rmSync(temporary, { force: true });

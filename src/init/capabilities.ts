@@ -22,12 +22,14 @@ export const limitCapabilities: InitStep = {
     //   non-root: permitted = effective = nothing, unless a program file
     //             carries capabilities (setcap), limited by the bounding set.
     // That is exactly docker's: CapBnd = the list, CapEff = the list for root, 0 otherwise.
+    // #region exercise: cut the bounding set down to the capabilities to keep, and empty the inheritable and ambient sets
     // Shell: setpriv --bounding-set -all,+chown,+dac_override,… --inh-caps -all --ambient-caps -all
     limitBoundingSet(new Set(keep.map(capabilityNumber)));
     // Inheritable and ambient capabilities would pass through execve on top
     // of the bounding set's rule (ambient ones even to non-root): none.
     setCapabilities({ ...getCapabilities(), inheritable: 0n });
     clearAmbientCapabilities();
+    // #endregion
     // switch-user's setuid to a non-root id would empty our permitted set,
     // and load-seccomp still needs CAP_SYS_ADMIN. Keep it until execve,
     // which clears this flag (and, for non-root, the capabilities with it).

@@ -40,6 +40,7 @@ export const execPayload: InitStep = {
 
     // execve keeps the pid: the payload is now pid 1 of the pid namespace,
     // the process the kernel kills everything else with when it exits.
+    // #region exercise: execve the payload: it keeps this process's pid, 1; a failed exec ends the init with 127 (no such file) or 126 (any other reason)
     try {
       execve(program, argv, env);
     } catch (error) {
@@ -47,6 +48,7 @@ export const execPayload: InitStep = {
       const reason = error instanceof SyscallError ? error.code : String(error);
       throw new InitError(`exec: "${file}": ${reason === 'ENOENT' ? 'no such file or directory' : `cannot execute (${reason})`}`, code);
     }
+    // #endregion
   },
 };
 

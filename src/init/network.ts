@@ -17,8 +17,10 @@ export const bringUpLoopback: InitStep = {
     // A new network namespace has one interface, lo, and it is down: until it
     // is up, even 127.0.0.1 answers "network unreachable". pasta and
     // slirp4netns bring it up along with eth0; --network none has nobody else to.
+    // #region exercise: bring up lo, the loopback interface of the new network namespace
     // Shell: ip link set lo up
     setInterfaceUp('lo');
+    // #endregion
   },
 };
 
@@ -33,9 +35,11 @@ export const bindNetworkFiles: InitStep = {
     // image's file — created as an empty mount point, in the container's
     // writable layer, when the image has none — so the image itself is never
     // written to. Before the volumes: a -v over /etc/hosts still wins.
+    // #region exercise: bind each of the container's network files (ETC_FILES, written in spec.network.filesDir) over the image's /etc/FILE
     // Shell: mount --bind FILES_DIR/hosts ROOT/etc/hosts (and hostname, resolv.conf)
     for (const file of ETC_FILES) {
       mountOne(root, { type: 'bind', source: join(spec.network!.filesDir, file), target: `/etc/${file}`, readOnly: false, file: true });
     }
+    // #endregion
   },
 };

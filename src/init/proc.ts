@@ -25,9 +25,11 @@ export const mountProc: InitStep = {
     // namespace of the process that mounted it. We are pid 1 of a new pid
     // namespace, so a proc mounted by us lists only the container's
     // processes, and `ps` inside sees itself and pid 1, nothing of the host.
+    // #region exercise: mount a fresh proc (nosuid, nodev, noexec) at ROOT/proc: it shows the pid namespace of whoever mounts it
     // Shell: mount -t proc -o nosuid,nodev,noexec proc ROOT/proc
     const target = prepareMountpoint(root, 'proc', 'dir');
     mount('proc', target, 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    // #endregion
   },
 };
 

@@ -85,11 +85,13 @@ export const pivotRoot: InitStep = {
     // climb out of). Passing "." twice stacks the old root on top of the new
     // one; unmounting "." then removes the old root, so no path inside the
     // container leads back to the host's files.
+    // #region exercise: make ctx.root the root of the mount namespace with pivot_root, and detach the old root so no path leads back to the host
     // Shell: cd ROOT && pivot_root . . && umount -l .
     chdir(ctx.root);
     pivotRootCall('.', '.');
     umount2('.', MNT_DETACH);
     chdir('/');
+    // #endregion
     ctx.root = '/';
   },
 };

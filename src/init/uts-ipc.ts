@@ -37,7 +37,9 @@ export const setHostname: InitStep = {
   run({ spec }) {
     // The uts namespace holds just two strings, the hostname and the NIS
     // domain name. Ours is new, so this changes the container's name only.
+    // #region exercise: set the container's hostname (spec.hostname) in its new uts namespace
     // Shell: hostname NAME
     sethostname(spec.hostname);
+    // #endregion
   },
 };

@@ -118,11 +118,13 @@ function writeProcFile(path: string, text: string): void {
 /** Write PLAN for the user namespace that process PID is in. */
 export async function applyIdMap(pid: number, plan: IdMapPlan): Promise<void> {
   if (plan.mode === 'single') {
+    // #region exercise: write the single-id maps yourself: uid_map, then setgroups (deny, unless you are root), then gid_map
     // Shell: echo deny > /proc/PID/setgroups; echo "0 $UID 1" > /proc/PID/uid_map (and gid_map)
     // Root may keep setgroups allowed; anyone else must deny it before gid_map.
     writeProcFile(`/proc/${pid}/uid_map`, formatMap(plan.uidMap));
     if (process.getuid!() !== 0) writeProcFile(`/proc/${pid}/setgroups`, 'deny');
     writeProcFile(`/proc/${pid}/gid_map`, formatMap(plan.gidMap));
+    // #endregion
     return;
   }
   // Shell: newuidmap PID 0 $UID 1 1 100000 65536 (and newgidmap)
