@@ -75,14 +75,15 @@ export function solutionOf(chapter: Chapter): string {
 }
 
 /** `learn check N`: build the learner's file, run the chapter's lab on it, pass or fail with the hint. */
-export async function checkExercise(chapter: Chapter, onOutput: (text: string) => void = () => {}): Promise<CheckResult> {
+export async function checkExercise(chapter: Chapter, onOutput: (text: string) => void = () => {}, signal?: AbortSignal): Promise<CheckResult> {
   const step = stepOf(chapter);
   const file = exerciseFile(chapter);
   if (!existsSync(file)) throw new Error(`exercise ${chapter.number} is not started: \`cellblock learn start ${chapter.number}\` writes ${shown(file)}`);
   await buildExercise(step, file); // a compile error throws its one line
   onOutput(`exercise ${chapter.number}: ${shown(file)} built in place of src/${step.module}; running ${shown(labFile(chapter))}\n\n`);
 
-  const lab = await runLab(chapter, { onOutput, env: { CELLBLOCK_EXERCISE: String(chapter.number) } });
+  const lab = await runLab(chapter, { onOutput, env: { CELLBLOCK_EXERCISE: String(chapter.number) }, signal });
+  if (signal?.aborted) return { passed: false };
   // A lab exits 0 when nothing failed, skips included: the step counts as
   // done only when the lab ran (and passed) the check that needs it.
   const proved = lab.output.replace(/\x1b\[[0-9;]*m/g, '').split('\n').some((line) => line.trim() === `✔ ${step.proof}`);

@@ -116,7 +116,7 @@ export function App({ course, columns, rows, quit }: AppProps): ReactElement {
   function stop() {
     if (!running.current) return;
     running.current.controller.abort();
-    setMessage(running.current.kind === 'exercise' ? 'the check runs to its end (seconds)…' : 'stopping the lab…');
+    setMessage(running.current.kind === 'exercise' ? 'stopping the check…' : 'stopping the lab…');
   }
 
   /** Quit; with a lab running, stop it and wait for it to end, so no process of it is left behind. */

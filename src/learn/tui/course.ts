@@ -21,7 +21,7 @@ export interface Course {
   remember(chapter: number): Progress;
   runLab(chapter: Chapter, onOutput: (text: string) => void, signal: AbortSignal): Promise<LabResult>;
   hasExercise(chapter: Chapter): boolean;
-  checkExercise(chapter: Chapter, onOutput: (text: string) => void): Promise<CheckResult>;
+  checkExercise(chapter: Chapter, onOutput: (text: string) => void, signal: AbortSignal): Promise<CheckResult>;
 }
 
 const readIfThere = (path: string) => {
@@ -83,8 +83,8 @@ export async function runChapter(course: Course, chapter: Chapter, onOutput: (te
   const kind = runKind(course, chapter, state);
   if (kind === 'none') throw new Error(`chapter ${number} has no lab`);
   if (kind === 'exercise') {
-    // checkExercise takes no signal: a check runs to its end (it is one lab run, seconds long).
-    const result = await course.checkExercise(chapter, onOutput);
+    const result = await course.checkExercise(chapter, onOutput, signal);
+    if (signal.aborted) return { kind, passed: false, summary: `STOPPED — the check of exercise ${number}` };
     if (!result.passed) return { kind, passed: false, summary: `FAIL — your exercise for chapter ${number} does not pass yet`, hint: result.hint };
     course.saveState(chapter.number, 'exercise-passing');
     return { kind, passed: true, summary: `PASS — your exercise for chapter ${number} passes`, saved: 'exercise-passing' };
