@@ -82,7 +82,10 @@ function image(token: Tokens.Image, width: number, options: RenderOptions): Line
   const alternative = /^[a-z]+:/i.test(token.href) ? undefined : options.imageText?.(token.href);
   const caption = wrapWithPrefix([span(`▣ ${decode(token.text)}`, 'dim')], width);
   if (alternative === undefined) return caption;
-  return [...caption, ...preLines(alternative, 'pre', [span('┊ ', 'dim')])];
+  // The gutter marks the drawing as a picture — unless it would push an
+  // 80-column drawing past an 80-column terminal: a whole picture is worth more.
+  const widest = Math.max(...alternative.split('\n').map((line) => textWidth(line)));
+  return [...caption, ...preLines(alternative, 'pre', widest + 2 <= width ? [span('┊ ', 'dim')] : [])];
 }
 
 /**
