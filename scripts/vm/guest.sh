@@ -88,6 +88,10 @@ while [[ $dir == /?* ]]; do
   dir=${dir%/*}
 done
 chmod o+rx "${ancestors[@]}"
+# `cellblock learn check` writes the learner's build beside the real module
+# (dist/cgroups/limits.exercise.js), as it may in a checkout of their own:
+# the user gets dist/'s directories (in the overlay: the host's stay root's).
+find "$project/dist" -type d -exec chown "$USER_UID" {} +
 
 read -r uptime _ </proc/uptime
 read -r command <"$exchange/command.sh"

@@ -183,14 +183,18 @@ export function ioWeightFromBlkio(weight: number): number {
 export function limitFiles(limits: ResourceLimits, has: (file: string) => boolean): [file: string, value: string][] {
   const files: [string, string][] = [];
   if (limits.memory !== undefined) {
+    // #region exercise: memory.max: the limit in bytes, past which the kernel reclaims and then OOM-kills
     files.push(['memory.max', String(limits.memory)]);
+    // #endregion
     // docker's default without --memory-swap: as much swap as memory (total 2 × memory).
     const total = limits.memorySwap ?? limits.memory * 2;
     // Asked for explicitly: a missing file is an error (written anyway, it fails and says so).
     if (limits.memorySwap !== undefined || has('memory.swap.max')) files.push(['memory.swap.max', total === -1 ? 'max' : String(total - limits.memory)]);
   }
   if (limits.memoryReservation !== undefined) files.push(['memory.low', String(limits.memoryReservation)]);
+  // #region exercise: cpu.max: --cpus as "QUOTA PERIOD", microseconds of CPU time per period (at least 1000)
   if (limits.nanoCpus !== undefined) files.push(['cpu.max', `${Math.max(1000, Math.round((limits.nanoCpus / 1e9) * CPU_PERIOD_US))} ${CPU_PERIOD_US}`]);
+  // #endregion
   if (limits.cpuShares !== undefined) files.push(['cpu.weight', String(cpuWeightFromShares(limits.cpuShares))]);
   if (limits.cpusetCpus !== undefined) files.push(['cpuset.cpus', limits.cpusetCpus]);
   if (limits.pidsLimit !== undefined) files.push(['pids.max', String(limits.pidsLimit)]);

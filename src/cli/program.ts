@@ -527,11 +527,16 @@ learn
   });
 learn
   .command('check')
-  .description('run chapter N\'s lab on your exercise file: pass, or fail with the chapter\'s hint (exit 1)')
+  .description('run chapter N\'s lab on your exercise file: pass, fail with the chapter\'s hint (exit 1), or cannot be checked on this machine (exit 2)')
   .argument('<chapter>', 'the chapter number')
   .action(async (chapter: string) => {
     const [{ findChapter }, { checkExercise }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
     const result = await checkExercise(findChapter(chapter), (text) => process.stdout.write(text));
+    if (result.unchecked) {
+      console.log(`exercise: NOT CHECKED\n${result.unchecked}`);
+      process.exitCode = 2;
+      return;
+    }
     console.log(result.passed ? 'exercise: PASS' : `exercise: FAIL${result.hint ? `\nhint: ${result.hint}` : ''}`);
     process.exitCode = result.passed ? 0 : 1;
   });

@@ -4,11 +4,11 @@
 // proves the step works. Kept apart from exercises.ts so that the runtime
 // switch (step-loader.ts) loads this small table and nothing else.
 //
-// Chapter 6 has no exercise. Its step — writing limits into the container's
-// cgroup — can only be checked where a cgroup v2 subtree is delegated (the
-// course VM). On a hybrid host like the CI machine the lab checks that limits
-// are refused instead, which the VM never exercises: an exercise there would
-// pass untouched in one place or go unchecked in the other.
+// A lab skips what its machine cannot show, and a skipped proof checks
+// nothing: the exercise is then neither passed nor failed but "cannot be
+// checked here" (exercises.ts). Chapter 6's proof is like that on a host
+// without a delegated cgroup v2 subtree, so its row says where it can be
+// checked: in the course VM.
 
 export interface ExerciseStep {
   chapter: number;
@@ -20,6 +20,8 @@ export interface ExerciseStep {
    * this check as passed, so a lab that skipped it here proves nothing.
    */
   proof: string;
+  /** Where the proof needs to run, when it is not every machine: said when the lab skipped it. */
+  checkedIn?: string;
 }
 
 export const EXERCISE_STEPS: readonly ExerciseStep[] = [
@@ -28,6 +30,10 @@ export const EXERCISE_STEPS: readonly ExerciseStep[] = [
   { chapter: 3, module: 'init/rootfs.ts', proof: 'host paths outside the rootfs do not exist inside' },
   { chapter: 4, module: 'init/proc.ts', proof: 'ps lists just two processes: the payload as pid 1, and ps itself' },
   { chapter: 5, module: 'init/uts-ipc.ts', proof: "by default the hostname is the container's short id (12 hex digits)" },
+  {
+    chapter: 6, module: 'cgroups/limits.ts', proof: 'dd touching 100 MB under a 32 MB limit is killed: exit 137 (128 + SIGKILL)',
+    checkedIn: 'it needs a delegated cgroup v2 subtree, which the course VM has: node scripts/vm/run.mjs -- node dist/cli/main.js learn check 6',
+  },
   { chapter: 7, module: 'overlay/mount.ts', proof: "the container's / is an overlay mount" },
   { chapter: 8, module: 'image/store.ts', proof: 'the pull fails (125) with a digest mismatch that names the layer' },
   { chapter: 9, module: 'cli/lifecycle.ts', proof: 'pid 1 with one: it exits at once, status 0' },

@@ -23,6 +23,8 @@ export interface CheckResult {
   passed: boolean;
   /** On failure: the chapter's hint for this exercise. */
   hint?: string;
+  /** Neither pass nor fail: the lab skipped the proof here. One line: why, and where it can be checked. */
+  unchecked?: string;
 }
 
 /** Whether CHAPTER has an exercise at all. */
@@ -74,7 +76,7 @@ export function solutionOf(chapter: Chapter): string {
   return solutionText(findRegions(source, name), name);
 }
 
-/** `learn check N`: build the learner's file, run the chapter's lab on it, pass or fail with the hint. */
+/** `learn check N`: build the learner's file, run the chapter's lab on it: pass, fail with the hint, or unchecked (the proof skipped here). */
 export async function checkExercise(chapter: Chapter, onOutput: (text: string) => void = () => {}, signal?: AbortSignal): Promise<CheckResult> {
   const step = stepOf(chapter);
   const file = exerciseFile(chapter);
@@ -87,8 +89,13 @@ export async function checkExercise(chapter: Chapter, onOutput: (text: string) =
   // A lab exits 0 when nothing failed, skips included: the step counts as
   // done only when the lab ran (and passed) the check that needs it.
   const proved = lab.output.replace(/\x1b\[[0-9;]*m/g, '').split('\n').some((line) => line.trim() === `✔ ${step.proof}`);
-  if (lab.passed && !proved) onOutput(`\nexercise ${chapter.number}: the lab passed without running "${step.proof}" (skipped here?), which is what checks your code\n`);
-  if (lab.passed && proved) {
+  // A lab that passed without it skipped it (labs/lib.mjs): this machine
+  // cannot show the step, so the code was not checked — neither way.
+  if (lab.passed && !proved) {
+    const where = step.checkedIn ?? 'the SKIP lines above say why';
+    return { passed: false, unchecked: `exercise ${chapter.number} cannot be checked here: the lab skipped "${step.proof}"; ${where}` };
+  }
+  if (lab.passed) {
     saveChapterState(chapter.number, 'exercise-passing');
     return { passed: true };
   }

@@ -225,8 +225,9 @@ test('ctrl-c stops a running lab (its signal is aborted), not the app; nothing i
   await ui.showing(/▸ 05 {2}UTS and IPC namespaces +not started/);
 });
 
-test('a started exercise: r checks it instead of the lab — FAIL with the hint, then PASS marks it exercise passing', async (t) => {
-  const answers = [{ passed: false, hint: 'sethostname(2) takes the name and its length' }, { passed: true }];
+test('a started exercise: r checks it instead of the lab — NOT CHECKED where it cannot be, FAIL with the hint, then PASS marks it exercise passing', async (t) => {
+  const unchecked = 'exercise 5 cannot be checked here: the lab skipped "the hostname"; it needs a machine like the VM';
+  const answers = [{ passed: false, unchecked }, { passed: false, hint: 'sethostname(2) takes the name and its length' }, { passed: true }];
   const exercise = async (_chapter, onOutput) => {
     onOutput('building exercises/05-uts-ipc.ts\n');
     return answers.shift();
@@ -237,6 +238,11 @@ test('a started exercise: r checks it instead of the lab — FAIL with the hint,
   let frame = await ui.showing('▸ 05');
   assert.match(frame, /exercise: cellblock learn check 5/);
   ui.press('r');
+  frame = await ui.showing('NOT CHECKED — exercise 05 cannot be checked on this machine');
+  assert.match(frame, /why: exercise 5 cannot be checked here: the lab skipped "the hostname";/);
+  assert.doesNotMatch(frame, /hint:|FAIL|PASS/);
+  assert.deepEqual(course.calls.saved, []);
+  ui.press('r');
   frame = await ui.showing('FAIL — your exercise for chapter 05 does not pass yet');
   assert.match(frame, /Exercise 05 · UTS and IPC namespaces/);
   assert.match(frame, /building exercises\/05-uts-ipc\.ts/);
@@ -245,7 +251,7 @@ test('a started exercise: r checks it instead of the lab — FAIL with the hint,
   ui.press('r');
   await ui.showing('PASS — your exercise for chapter 05 passes');
   assert.deepEqual(course.calls.saved, [[5, 'exercise-passing']]);
-  assert.equal(course.calls.checks, 2);
+  assert.equal(course.calls.checks, 3);
   assert.equal(course.calls.labs, 0);
   ui.press('q');
   await ui.showing(/▸ 05 {2}UTS and IPC namespaces +exercise passing/);

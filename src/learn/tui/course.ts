@@ -65,6 +65,8 @@ export interface Verdict {
   summary: string;
   /** The chapter's hint, when an exercise failed. */
   hint?: string;
+  /** Why an exercise could not be checked on this machine (neither pass nor fail). */
+  why?: string;
   /** The state saved for the chapter, if the run changed it. */
   saved?: ChapterState;
 }
@@ -85,6 +87,7 @@ export async function runChapter(course: Course, chapter: Chapter, onOutput: (te
   if (kind === 'exercise') {
     const result = await course.checkExercise(chapter, onOutput, signal);
     if (signal.aborted) return { kind, passed: false, summary: `STOPPED — the check of exercise ${number}` };
+    if (result.unchecked) return { kind, passed: false, summary: `NOT CHECKED — exercise ${number} cannot be checked on this machine`, why: result.unchecked };
     if (!result.passed) return { kind, passed: false, summary: `FAIL — your exercise for chapter ${number} does not pass yet`, hint: result.hint };
     course.saveState(chapter.number, 'exercise-passing');
     return { kind, passed: true, summary: `PASS — your exercise for chapter ${number} passes`, saved: 'exercise-passing' };

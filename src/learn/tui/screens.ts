@@ -116,10 +116,11 @@ export interface LabProps extends Size {
   message?: string;
 }
 
-/** The hint lines an exercise's failure adds after the output. */
+/** The lines an exercise's verdict adds after the output: the hint of a failure, or why it could not be checked. */
 export function hintLines(verdict: Verdict | undefined, width: number): Line[] {
-  if (!verdict?.hint) return [];
-  return [{ prefix: [], spans: [] }, ...wrapWithPrefix([span(verdict.hint, 'code')], width, [span('hint: ', 'strong')], [span('      ')])];
+  const [label, text] = verdict?.hint ? ['hint: ', verdict.hint] : verdict?.why ? ['why: ', verdict.why] : [];
+  if (!label || !text) return [];
+  return [{ prefix: [], spans: [] }, ...wrapWithPrefix([span(text, 'code')], width, [span(label, 'strong')], [span(' '.repeat(label.length))])];
 }
 
 /** A lab's output (the view's last lines while it runs), and the verdict line under it. */
