@@ -84,8 +84,17 @@ test('cellblock learn in an 80×24 tmux: the list, a chapter, its lab to PASS, c
   const term = tmuxFor(runner);
   // A shell in the pane, so that quitting shows what the learner gets back.
   term.tmux('-f', '/dev/null', 'new-session', '-d', '-x', '80', '-y', '24', '-s', 'learn', 'sh');
-  t.after(() => spawnSync('tmux', ['-L', term.socket, 'kill-server'], term.options));
   const serverPid = Number(term.tmux('display-message', '-p', '#{pid}').trim());
+  // By pid, not `tmux kill-server`: the runner's cleanup (an earlier after
+  // hook, so it runs first) has removed the socket's directory by then, and a
+  // server nobody can reach would live on.
+  t.after(() => {
+    try {
+      process.kill(serverPid, 'SIGTERM');
+    } catch {
+      // ended with its last session already
+    }
+  });
   const shellPid = Number(term.show('#{pane_pid}'));
   const learn = `${process.execPath} ${join(root, 'dist/cli/main.js')} learn`;
   /** Start the app in the pane; resolves with the pane's screen when it has exited. */
