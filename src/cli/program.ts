@@ -506,39 +506,32 @@ learn
   .description('copy chapter N\'s step module into exercises/, its teaching lines left for you to write')
   .argument('<chapter>', 'the chapter number')
   .action(async (chapter: string) => {
-    const [{ findChapter }, { startExercise }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
-    console.log(startExercise(findChapter(chapter)));
+    const { learnStart } = await import('./learn.js');
+    learnStart(chapter);
   });
 learn
   .command('reset')
   .description('put chapter N\'s exercise file back as `learn start` wrote it')
   .argument('<chapter>', 'the chapter number')
   .action(async (chapter: string) => {
-    const [{ findChapter }, { resetExercise }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
-    console.log(resetExercise(findChapter(chapter)));
+    const { learnReset } = await import('./learn.js');
+    learnReset(chapter);
   });
 learn
   .command('solution')
   .description('show the real code of chapter N\'s exercise')
   .argument('<chapter>', 'the chapter number')
   .action(async (chapter: string) => {
-    const [{ findChapter }, { solutionOf }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
-    process.stdout.write(solutionOf(findChapter(chapter)));
+    const { learnSolution } = await import('./learn.js');
+    learnSolution(chapter);
   });
 learn
   .command('check')
   .description('run chapter N\'s lab on your exercise file: pass, fail with the chapter\'s hint (exit 1), or cannot be checked on this machine (exit 2)')
   .argument('<chapter>', 'the chapter number')
   .action(async (chapter: string) => {
-    const [{ findChapter }, { checkExercise }] = await Promise.all([import('../learn/chapters.js'), import('../learn/exercises.js')]);
-    const result = await checkExercise(findChapter(chapter), (text) => process.stdout.write(text));
-    if (result.unchecked) {
-      console.log(`exercise: NOT CHECKED\n${result.unchecked}`);
-      process.exitCode = 2;
-      return;
-    }
-    console.log(result.passed ? 'exercise: PASS' : `exercise: FAIL${result.hint ? `\nhint: ${result.hint}` : ''}`);
-    process.exitCode = result.passed ? 0 : 1;
+    const { learnCheck } = await import('./learn.js');
+    process.exitCode = await learnCheck(chapter);
   });
 
 const system = program.command('system').description('the store as a whole: check it, see its size, prune it');
