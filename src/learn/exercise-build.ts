@@ -9,8 +9,9 @@
 // The build's first line says what it was built from (the file and the
 // sha256 of its text), so a build is redone only when that text changed.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
+import { replaceFile } from '../runtime/files.js';
 import { PROJECT_ROOT, findChapter, type Chapter } from './chapters.js';
 import { exerciseBuildOf, type ExerciseStep } from './exercise-steps.js';
 
@@ -63,9 +64,7 @@ export async function buildExercise(step: ExerciseStep, source: string): Promise
   const javascript = await compile(step, text, shown(source));
   // Temporary file and rename: a cellblock starting meanwhile (the lab runs
   // several at once) loads the old build or the new one, never half of one.
-  const temporary = `${target}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${STAMP}${JSON.stringify(stamp)}\n${javascript}`);
-  renameSync(temporary, target);
+  replaceFile(target, `${STAMP}${JSON.stringify(stamp)}\n${javascript}`);
 }
 
 /**

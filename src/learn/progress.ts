@@ -1,8 +1,9 @@
 // Where a learner is in the course, kept across restarts of `cellblock learn`:
 // one small JSON file under the data dir. Written whole to a temporary file
 // and renamed over the old one, so a crash never leaves half a file.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFile } from '../runtime/files.js';
 import { dataDir } from '../runtime/paths.js';
 
 /** not-started → (exercise started) → exercise-passing / done (its lab passed, or marked read). */
@@ -40,7 +41,5 @@ export function saveChapterState(chapter: number, state: ChapterState): Progress
 }
 
 export function writeProgress(progress: Progress): void {
-  const temporary = `${progressPath()}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(progress, null, 2)}\n`);
-  renameSync(temporary, progressPath());
+  replaceFile(progressPath(), `${JSON.stringify(progress, null, 2)}\n`);
 }

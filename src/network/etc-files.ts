@@ -7,8 +7,8 @@
 // does the container's writable layer (at most an empty file as the mount
 // point, when the image has none), so `commit` never captures what they say.
 // They are written afresh at every start.
-import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFile } from '../runtime/files.js';
 import type { NetworkMode } from '../runtime/spec.js';
 
 /** --add-host NAME:host-gateway: the address of the host as the container reaches it (known when it starts). */
@@ -97,9 +97,6 @@ export function etcFileContents(facts: EtcFacts): Record<EtcFile, string> {
  */
 export function writeEtcFiles(dir: string, contents: Record<EtcFile, string>): void {
   for (const file of ETC_FILES) {
-    const path = join(dir, file);
-    const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, contents[file], { mode: 0o644 });
-    renameSync(temporary, path);
+    replaceFile(join(dir, file), contents[file], { mode: 0o644 });
   }
 }

@@ -15,9 +15,10 @@
 // whose supervisor has died (SIGKILL) is dropped by the next one to look.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLock } from '../runtime/lock.js';
+import { replaceFile } from '../runtime/files.js';
 import { ensureDir, runtimeDir } from '../runtime/paths.js';
 import { processLives, processStartTime } from '../runtime/records.js';
 import { applyIdMap, planIdMap } from '../userns/idmap.js';
@@ -84,9 +85,7 @@ function readState(): RootlessNetns | undefined {
 
 function writeState(state: RootlessNetns | undefined): void {
   if (!state) return rmSync(statePath(), { force: true });
-  const temporary = `${statePath()}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(temporary, statePath());
+  replaceFile(statePath(), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /**

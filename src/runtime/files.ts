@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, readdirSync, rmSync, writeFileSync, type WriteFileOptions } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, type WriteFileOptions } from 'node:fs';
 import { join } from 'node:path';
 
 /** The text of PATH, or "" when it cannot be read (/etc/subuid on a machine without one, say). */
@@ -51,6 +51,17 @@ export function writeNewFile(path: string, data: string | Uint8Array, options?: 
     rmSync(path, { force: true });
     throw isSystemError(error) ? new Error(systemErrorLine(error, path)) : error;
   }
+}
+
+/**
+ * Replace PATH with DATA in one step: written to PATH.PID.tmp, then renamed
+ * over it (rename(2) within a filesystem is atomic). A reader sees the old
+ * file or the new one, never half of one; a full disk leaves the old one.
+ */
+export function replaceFile(path: string, data: string | Uint8Array, options?: WriteFileOptions): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeNewFile(temporary, data, options);
+  renameSync(temporary, path);
 }
 
 /**

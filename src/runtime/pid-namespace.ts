@@ -3,6 +3,7 @@
 // session). `top` and `stats` (without a cgroup of the container's own) both
 // start here.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { statFields } from './proc-stat.js';
 
 /**
  * Host pids of the processes in the same pid namespace as PID.
@@ -15,25 +16,30 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
  */
 export function pidsInNamespaceOf(pid: number): Set<number> {
   const namespace = readlinkSync(`/proc/${pid}/ns/pid`);
+  return pidsWhere((candidate) => readlinkSync(`/proc/${candidate}/ns/pid`) === namespace);
+}
+
+/**
+ * Host pids of the processes for which TEST holds. A process that ends
+ * during the scan (or another user's, whose ns links only its owner may
+ * read) makes TEST throw: it is simply not counted.
+ */
+function pidsWhere(test: (pid: number) => boolean): Set<number> {
   const pids = new Set<number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readlinkSync(`/proc/${entry}/ns/pid`) === namespace) pids.add(Number(entry));
+      if (test(Number(entry))) pids.add(Number(entry));
     } catch {
-      // Gone meanwhile, or another user's process (only its owner may read its ns links).
+      // Gone meanwhile, or not ours to read.
     }
   }
   return pids;
 }
 
-/**
- * The session of PID: field 6 of /proc/PID/stat. (The command's name, field
- * 2, is in parentheses and may hold spaces or ")": read after the last ")".)
- */
+/** The session of PID: field 6 of /proc/PID/stat. */
 export function sessionOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+  return Number(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))(6));
 }
 
 /**
@@ -49,16 +55,7 @@ export function sessionOf(pid: number): number {
  * only after counting through every other pid up to pid_max.
  */
 export function pidsInSession(sid: number): Set<number> {
-  const pids = new Set<number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (sessionOf(Number(entry)) === sid) pids.add(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
+  return pidsWhere((pid) => sessionOf(pid) === sid);
 }
 
 /** The container whose payload is PID: its pid namespace's processes, or, when that namespace is ours (the host's), its session's. */

@@ -9,9 +9,10 @@
 // A name link whose record is gone (cellblock killed between the two steps
 // of rm) is released by the next claim of that name: see claimName.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNewFile } from './files.js';
+import { replaceFile } from './files.js';
+import { statFields } from './proc-stat.js';
 import { ensureDir, runtimeDir } from './paths.js';
 import type { ContainerSpec } from './spec.js';
 
@@ -79,10 +80,7 @@ export const newContainerId = (): string => randomBytes(32).toString('hex');
 export const shortId = (id: string): string => id.slice(0, 12);
 
 function writeRecord(record: ContainerRecord): void {
-  const path = recordPath(record.id);
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeNewFile(temporary, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
-  renameSync(temporary, path);
+  replaceFile(recordPath(record.id), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
 }
 
 /**
@@ -242,10 +240,8 @@ export function findRecord(reference: string): ContainerRecord {
 /** State (field 3) and start time (field 22, clock ticks since boot) from /proc/PID/stat. */
 function processStat(pid: number): { state: string; startTime: string } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: split after its last ")".
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0], startTime: fields[19] };
+    const field = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return { state: field(3), startTime: field(22) };
   } catch {
     return undefined;
   }

@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { containerPids } from '../runtime/pid-namespace.js';
+import { statFields } from '../runtime/proc-stat.js';
 import type { Usage } from './sample.js';
 
 /**
@@ -72,9 +73,8 @@ function readProcFile(pid: number, file: string): string | undefined {
  * process's threads and its reaped children) and num_threads (field 20).
  */
 export function processTimes(stat: string): { ticks: number; threads: number } {
-  // The command name (field 2) may contain spaces and parentheses: split after its last ")".
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const field = (n: number) => Number(fields[n - 3]);
+  const text = statFields(stat);
+  const field = (n: number) => Number(text(n));
   return { ticks: field(14) + field(15) + field(16) + field(17), threads: field(20) };
 }
 
