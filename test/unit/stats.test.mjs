@@ -2,9 +2,12 @@
 // two samples, docker's units, and what a row shows in each state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { cgroupUsage, ioBytes, keyedValues, memoryInUse, memoryLimit } from '../../dist/cgroups/usage.js';
 import { ioCounters, namespaceUsage, processTimes, proportionalSetSize } from '../../dist/stats/procfs.js';
 import { cpuPercent, sampleContainer } from '../../dist/stats/sample.js';
@@ -63,21 +66,41 @@ test('/proc files: times after the last ")" of the command name, PSS in bytes, r
   assert.deepEqual(ioCounters(io), { read: 81920, written: 4096 });
 });
 
-test('namespaceUsage adds up the processes of a real pid namespace (this one)', () => {
-  const usage = namespaceUsage(process.pid);
-  assert.ok(usage.cpuMicros > 0, 'this process has used some CPU');
-  assert.ok(usage.pids >= 1 && usage.memory.used > 0, JSON.stringify(usage));
+/**
+ * A pid namespace of the test's own, as a container has one: unshare's child
+ * is its pid 1, a shell that burns some CPU, then says "ready" and sleeps.
+ * (Not the test runner's own processes: where a CI harness started it, its
+ * session may hold processes — pid 1 among them — that root without
+ * CAP_SYS_PTRACE may not read, which no container of ours would have.)
+ */
+async function pidNamespace(t) {
+  const script = 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done; echo ready; exec sleep 60';
+  const unshare = spawn('unshare', ['--user', '--map-root-user', '--pid', '--fork', '--kill-child', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => unshare.kill('SIGKILL')); // --kill-child: its pid 1, and so the namespace, end with it
+  const [line] = await once(createInterface({ input: unshare.stdout }), 'line');
+  assert.equal(line, 'ready');
+  const children = readFileSync(`/proc/${unshare.pid}/task/${unshare.pid}/children`, 'utf8').trim();
+  return Number(children);
+}
+
+test('namespaceUsage adds up the processes of a real pid namespace', async (t) => {
+  const pid = await pidNamespace(t);
+  const usage = namespaceUsage(pid);
+  assert.ok(usage.cpuMicros > 0, `its shell has used some CPU: ${JSON.stringify(usage)}`);
+  assert.equal(usage.pids, 1, 'one process, one thread');
+  assert.ok(usage.memory.used > 0, JSON.stringify(usage));
   assert.equal(usage.memory.limit, totalmem());
 });
 
-test('sampleContainer: the cgroup when the record has one, nothing when it does not run', () => {
+test('sampleContainer: the cgroup when the record has one, nothing when it does not run', async (t) => {
+  const pid = await pidNamespace(t);
   const dir = cgroupDir({ 'cpu.stat': CPU_STAT });
-  const running = { status: 'running', pid: process.pid, pidStartTime: processStartTime(process.pid) };
+  const running = { status: 'running', pid, pidStartTime: processStartTime(pid) };
   try {
     const sample = sampleContainer({ ...running, cgroup: dir });
     assert.equal(sample.cpuMicros, 2_500_000, 'read from the cgroup, not /proc');
     assert.ok(Number.isFinite(sample.at));
-    assert.ok(sampleContainer(running).pids >= 1, 'no cgroup: /proc');
+    assert.equal(sampleContainer(running).pids, 1, 'no cgroup: /proc');
     assert.equal(sampleContainer({ ...running, status: 'exited' }), undefined);
     assert.equal(sampleContainer({ ...running, pidStartTime: '1' }), undefined, 'the pid is another process now');
   } finally {
