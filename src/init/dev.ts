@@ -16,7 +16,7 @@ export const mountDev: InitStep = {
   chapter: 3,
   summary: 'a /dev of its own: a tmpfs, six devices bound from the host, a devpts of its own, /dev/shm',
   applies: (spec) => isolates(spec, 'mount'), // --no-isolate=mount: the host's /dev, as it is
-  run({ root }) {
+  run({ root, spec }) {
     // The host's /dev holds every disk and terminal of the machine: the
     // container gets an empty tmpfs instead, with only a handful of devices.
     // Shell: mount -t tmpfs -o nosuid,strictatime,mode=755,size=64m tmpfs ROOT/dev
@@ -40,8 +40,19 @@ export const mountDev: InitStep = {
     mount('devpts', prepareMountpoint(root, 'dev/pts', 'dir'), 'devpts', MS_NOSUID | MS_NOEXEC, ptsOptions.join(','));
     symlinkSync('pts/ptmx', `${dev}/ptmx`);
 
-    // Shell: mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=64m shm ROOT/dev/shm
-    mount('shm', prepareMountpoint(root, 'dev/shm', 'dir'), 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+    // POSIX shared memory (shm_open) is files in /dev/shm, and a name means
+    // the same object to everyone who sees the same directory. A container
+    // with an ipc namespace of its own gets an empty one; one that shares the
+    // host's (--ipc host) gets the host's, as docker does, so that its
+    // System V and its POSIX shared memory are both the host's.
+    const shm = prepareMountpoint(root, 'dev/shm', 'dir');
+    if (isolates(spec, 'ipc')) {
+      // Shell: mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=64m shm ROOT/dev/shm
+      mount('shm', shm, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+    } else {
+      // Shell: mount --bind /dev/shm ROOT/dev/shm
+      mount('/dev/shm', shm, null, MS_BIND);
+    }
 
     // The conventional links, resolved through the container's own /proc.
     symlinkSync('/proc/self/fd', `${dev}/fd`);

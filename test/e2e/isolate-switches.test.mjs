@@ -3,7 +3,7 @@
 // shows the container's own, and what cannot be turned off is refused in one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pidfdOpen, waitForExit } from '../../scripts/lib/pidfd.mjs';
 import { assertOneLineError, containerFixture, lingeringProcesses } from './fixture.mjs';
@@ -124,12 +124,20 @@ test('--no-isolate=uts (and --uts host): the host\'s hostname, in HOSTNAME too',
   assertOneLineError(assert, await c.run(['--no-isolate=uts', '-h', 'box'], ['true']), /^cellblock: -h\/--hostname: with --no-isolate=uts the hostname is the host's/);
 });
 
-test('--no-isolate=ipc (and --ipc host): the host\'s ipc namespace', async () => {
+test('--no-isolate=ipc (and --ipc host): the host\'s ipc namespace, and the host\'s /dev/shm', async (t) => {
+  // POSIX shared memory is a file in /dev/shm: the host's name must be the container's.
+  const name = `cellblock-ipc-test-${process.pid}`;
+  writeFileSync(`/dev/shm/${name}`, 'from-host\n'); // by root, 0644: anyone may read it
+  t.after(() => rmSync(`/dev/shm/${name}`, { force: true }));
   for (const flags of [['--no-isolate=ipc'], ['--ipc', 'host']]) {
-    const r = await c.sh('readlink /proc/self/ns/ipc', flags);
+    const r = await c.sh(`readlink /proc/self/ns/ipc; cat /dev/shm/${name}`, flags);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), hostNs('ipc'));
+    assert.deepEqual(lines(r), [hostNs('ipc'), 'from-host']);
   }
+  const own = await c.sh(`ls /dev/shm; grep ' /dev/shm ' /proc/self/mountinfo`);
+  assert.equal(own.code, 0, own.stderr);
+  assert.ok(!own.stdout.includes(name), `a container of its own ipc namespace sees an empty /dev/shm: ${own.stdout}`);
+  assert.match(own.stdout, / - tmpfs shm /);
 });
 
 test('--no-isolate=net is --network host: the host\'s network namespace', async () => {
