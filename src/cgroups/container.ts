@@ -20,7 +20,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, watch, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ResourceLimits } from '../runtime/spec.js';
-import { LEAF, readControllers, type CgroupSupport } from './detect.js';
+import { LEAF, detectCgroups, ownCgroup, readControllers, type CgroupSupport } from './detect.js';
 import { limitFiles } from './limits.js';
 import { keyedValues } from './usage.js';
 import { assertEnforceable } from './plan.js';
@@ -121,6 +121,24 @@ export class ContainerCgroup {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`rmdir(${this.path}): ${(error as NodeJS.ErrnoException).code}`);
     }
+  }
+}
+
+/**
+ * Move process PID into the cgroup we are in. exec's init
+ * (src/runtime/exec-init.ts) joins a container's cgroup only so that the
+ * command is born there; cellblock exec then takes it back out, so that its
+ * own threads stop counting against the container's limits. If that cannot
+ * be done (it has just exited: ESRCH), it stays: counted, but harmless.
+ * Shell: echo PID > /sys/fs/cgroup/$(our cgroup)/cgroup.procs
+ */
+export function moveBesideUs(pid: number): void {
+  const { mountPoint } = detectCgroups();
+  if (mountPoint === undefined) return;
+  try {
+    writeFileSync(join(mountPoint, ownCgroup(), 'cgroup.procs'), String(pid));
+  } catch {
+    // As above: it keeps counting in the container's cgroup until it exits with the command.
   }
 }
 

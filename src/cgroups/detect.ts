@@ -127,7 +127,7 @@ function containersParent(mountPoint: string, own: string): string {
 export const LEAF = 'leaf';
 
 /** The "0::/path" line of /proc/self/cgroup: our place in the v2 tree (v1 lines have a number and controller names). */
-function ownCgroup(): string {
+export function ownCgroup(): string {
   const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
   return line ? line.slice(3) : '/';
 }

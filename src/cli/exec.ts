@@ -1,10 +1,11 @@
 // cellblock exec — run a command in a running container (nsenter: src/runtime/exec.ts).
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import { statusFromWait } from '../runtime/exit-status.js';
-import { commandPid, openContainerPty, planExec, spawnExec, type ExecPlan } from '../runtime/exec.js';
+import { InitError } from '../init/errors.js';
+import { moveBesideUs } from '../cgroups/container.js';
+import { openContainerPty, planExec, spawnExec, type ExecPlan, type ExecProcess } from '../runtime/exec.js';
 import { parseEnvEntry, parseEnvFile, parseUserOption, parseWorkdir } from '../runtime/options.js';
 import { findRecord, isAlive } from '../runtime/records.js';
 import { setWindowSize } from '../syscalls/index.js';
@@ -40,15 +41,15 @@ export async function exec(container: string, command: string[], options: ExecOp
   const plan = planExec(record, { command, env: [...fromFiles, ...fromFlags], workdir, user, tty: options.tty ?? false });
 
   if (options.detach) {
-    const child = spawnExec(plan, { stdio: 'ignore', detached: true, controllingTerminal: false });
-    await started(child);
-    child.unref();
+    const exec = spawnExec(plan, { stdio: 'ignore', detached: true, controllingTerminal: false });
+    await started(exec, plan); // the command runs (or the one-line reason it does not is thrown)
+    exec.process.unref();
     return 0;
   }
   if (options.tty) return withTerminal(plan, options.interactive ?? false, detachKeys);
   // No terminal: the command gets our stdin (with -i), stdout and stderr themselves, no copying in between.
-  const child = spawnExec(plan, { stdio: [options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true, controllingTerminal: false });
-  return finish(child);
+  const exec = spawnExec(plan, { stdio: [options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true, controllingTerminal: false });
+  return finish(exec, plan);
 }
 
 /**
@@ -65,9 +66,9 @@ async function withTerminal(plan: ExecPlan, interactive: boolean, detachKeys: Bu
     detachKeys,
   });
   setWindowSize(master, terminal.size() ?? { rows: 24, cols: 80 });
-  let child: ChildProcess;
+  let exec: ExecProcess;
   try {
-    child = spawnExec(plan, { stdio: [slave, slave, slave], detached: false, controllingTerminal: true });
+    exec = spawnExec(plan, { stdio: [slave, slave, slave], detached: false, controllingTerminal: true });
   } finally {
     closeSync(slave); // the command's now: with no copy of ours, its end shows as EIO on the master
   }
@@ -86,7 +87,7 @@ async function withTerminal(plan: ExecPlan, interactive: boolean, detachKeys: Bu
     // stays behind to hold an exec's terminal (docker's daemon does that).
     detach = () => resolve(0);
   });
-  const ended = finish(child, async () => {
+  const ended = finish(exec, plan, async () => {
     // The command's last words may still be on their way through the pty;
     // a background process it left holding the terminal keeps it open, so do not wait for ever.
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 250))]);
@@ -96,18 +97,24 @@ async function withTerminal(plan: ExecPlan, interactive: boolean, detachKeys: Bu
   } finally {
     terminal.restore();
     output.destroy();
-    child.unref();
+    exec.process.unref();
   }
 }
 
 /** Wait for the command to end, passing our stop signals on to it; THEN runs before the status is given. */
-async function finish(child: ChildProcess, then?: () => Promise<void>): Promise<number> {
-  const relay = (signal: NodeJS.Signals) => deliver(child, signal);
+async function finish(exec: ExecProcess, plan: ExecPlan, then?: () => Promise<void>): Promise<number> {
+  const relay = (signal: NodeJS.Signals) => deliver(exec, signal);
   for (const signal of FORWARDED) process.on(signal, relay);
   try {
-    await started(child);
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    const notStarted = started(exec, plan).then(() => undefined, (error: unknown) => error);
+    // once() rejects if the process could not be spawned at all ('error'): then the reason is notStarted's.
+    const [code, signal] = (await once(exec.process, 'exit').catch(async (error: unknown) => {
+      throw (await notStarted) ?? error;
+    })) as [number | null, NodeJS.Signals | null];
     await then?.();
+    // exec's init said why the command could not run (and exits with that status): say it as ours.
+    const error = await notStarted;
+    if (error instanceof InitError) throw error;
     return statusFromWait(code, signal);
   } finally {
     for (const signal of FORWARDED) process.off(signal, relay);
@@ -115,30 +122,29 @@ async function finish(child: ChildProcess, then?: () => Promise<void>): Promise<
 }
 
 /**
- * Send SIGNAL to the command. nsenter passes no signal on (it only waits,
- * then hands on the exit status, or dies of the same signal), so it goes to
- * nsenter's child — a moment later, if nsenter has not forked it yet.
+ * Send SIGNAL to the command, once exec's init has said its pid: the init
+ * passes no signal on (it waits, and hands on the exit status).
  */
-function deliver(nsenter: ChildProcess, signal: NodeJS.Signals): void {
-  if (nsenter.exitCode !== null || nsenter.signalCode !== null || nsenter.pid === undefined) return;
-  const command = commandPid(nsenter);
-  if (command === undefined) {
-    setTimeout(() => deliver(nsenter, signal), 10);
-    return;
-  }
-  try {
-    process.kill(command, signal);
-  } catch {
-    // It has just ended: its status is on its way.
-  }
+function deliver(exec: ExecProcess, signal: NodeJS.Signals): void {
+  exec.command.then((pid) => {
+    if (exec.process.exitCode !== null || exec.process.signalCode !== null) return; // its status is on its way
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // It has just ended: its status is on its way.
+    }
+  }, () => {});
 }
 
-/** Resolves once CHILD runs; rejects with one line when it could not be started. */
-function started(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`exec: cannot start ${child.spawnfile}: ${error.code ?? error.message}`)));
-  });
+/**
+ * Resolves once the command runs; rejects with one line when it could not be
+ * started. exec's init joined the container's cgroup to fork the command
+ * there: now it moves back beside us, so that its own threads stop counting
+ * against the container's limits.
+ */
+async function started(exec: ExecProcess, plan: ExecPlan): Promise<void> {
+  await exec.command;
+  if (plan.init.cgroup !== undefined) moveBesideUs(exec.process.pid!);
 }
 
 /**

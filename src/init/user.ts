@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { SIGKILL, SyscallError, chdir, getcwdSyscall, setParentDeathSignal, setgroups, setresgid, setresuid } from '../syscalls/index.js';
 import { InitError } from './errors.js';
-import { parseGroup, parsePasswd, resolveUser } from './passwd.js';
+import { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from './passwd.js';
 import type { InitStep } from './pipeline.js';
 import { readFileOrEmpty } from '../runtime/files.js';
 import { isolates } from '../runtime/isolation.js';
@@ -32,14 +32,7 @@ export const switchUser: InitStep = {
     // Created while we are still root inside, as docker does for a missing -w.
     makeWorkdir(spec.workdir);
 
-    // With a single-id map the parent had to write "deny" to
-    // /proc/PID/setgroups (the kernel demands it before an unprivileged
-    // gid_map), and setgroups() would fail: the groups stay as inherited.
-    if (readFileSync('/proc/self/setgroups', 'utf8').trim() === 'allow') setgroups(user.groups);
-    // Group first: once the uid is not 0, we may no longer change the gid.
-    // Shell: setpriv --regid GID --reuid UID (or su/runuser)
-    withMappingHint(() => setresgid(user.gid), `group ${user.gid}`);
-    withMappingHint(() => setresuid(user.uid), `user ${user.uid}`);
+    becomeUser(user, readFileSync('/proc/self/setgroups', 'utf8').trim() === 'allow');
     // unshare --kill-child asked the kernel to SIGKILL us when unshare dies,
     // but the kernel forgets that request whenever the effective uid or gid
     // changes (prctl(2)), as it just did. Ask again, or a container run with
@@ -47,10 +40,31 @@ export const switchUser: InitStep = {
     // microseconds between the two calls, nothing tells us: getppid() is 0
     // for pid 1 of a pid namespace either way.)
     setParentDeathSignal(SIGKILL);
-    chdir(spec.workdir);
-    checkWorkdirInsideRoot(spec.workdir);
+    enterWorkdir(spec.workdir);
   },
 };
+
+/**
+ * Drop root for USER: its groups, gid and uid (exec's init does the same,
+ * src/runtime/exec-init.ts). SETGROUPS_ALLOWED is what /proc/PID/setgroups
+ * of the user namespace says.
+ */
+export function becomeUser(user: ResolvedUser, setgroupsAllowed: boolean): void {
+  // With a single-id map the parent had to write "deny" to
+  // /proc/PID/setgroups (the kernel demands it before an unprivileged
+  // gid_map), and setgroups() would fail: the groups stay as inherited.
+  if (setgroupsAllowed) setgroups(user.groups);
+  // Group first: once the uid is not 0, we may no longer change the gid.
+  // Shell: setpriv --regid GID --reuid UID (or su/runuser)
+  withMappingHint(() => setresgid(user.gid), `group ${user.gid}`);
+  withMappingHint(() => setresuid(user.uid), `user ${user.uid}`);
+}
+
+/** cd WORKDIR, and make sure it is below our root (see checkWorkdirInsideRoot). */
+export function enterWorkdir(workdir: string): void {
+  chdir(workdir);
+  checkWorkdirInsideRoot(workdir);
+}
 
 /**
  * mkdir -p WORKDIR, one component at a time (after pivot_root, so symlinks

@@ -7,16 +7,20 @@
 // working directory). Node always runs several threads. So, as unshare(1)
 // does for `run` (src/userns/spawn.ts), a small single-threaded C program
 // does it: util-linux nsenter(1) opens /proc/PID/ns/*, calls setns for each,
-// forks (a process joins a pid namespace only through its children: its own
-// pid cannot change), and that child execs the command.
+// and execs — not the command, but exec's init (src/runtime/exec-init.ts),
+// which gives the command what the container's init gave pid 1: docker's
+// capabilities, the user, the seccomp filter, the pid namespace, the cgroup.
 //
-// Everything nsenter needs is worked out before, from the host, by looking
-// into the container through /proc/PID/root: the user in the container's
+// Everything else is worked out before, from the host, by looking into the
+// container through /proc/PID/root: the user in the container's
 // /etc/passwd, the command in the container's PATH, the working directory.
 // The host may look there because the container's user namespace is ours:
 // its owner holds every capability in it, CAP_SYS_PTRACE included, and
 // /proc/PID/root asks exactly for ptrace rights over PID.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { closeSync, fstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { InitError } from '../init/errors.js';
@@ -26,8 +30,9 @@ import { O_DIRECTORY, O_PATH, O_RDONLY, SyscallError, closeOnExecFrom, openInRoo
 import { isMapped, parseMap } from '../userns/idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from './exit-status.js';
 import { DEFAULT_PATH, mergeEnv } from './options.js';
+import { SYNC_FD, encode } from './protocol.js';
 import type { ContainerRecord } from './records.js';
-import type { UserSpec } from './spec.js';
+import type { ContainerSpec, UserSpec } from './spec.js';
 
 export interface ExecRequest {
   /** argv; argv[0] is looked up in the container's PATH. */
@@ -43,12 +48,42 @@ export interface ExecRequest {
 export interface ExecPlan {
   /** Host pid of the container's pid 1, whose namespaces are joined. */
   pid: number;
-  /** nsenter's arguments, the command last. */
-  args: string[];
-  env: string[];
-  /** The container's cgroup (chapter 6), when it has one: the command runs inside its limits too. */
-  cgroup?: string;
+  /** nsenter's options (the namespaces it joins), or none: a container with no user namespace, whose init runs as it is. */
+  nsenter: string[];
+  /** For exec's init, on its sync pipe. */
+  init: ExecInitPlan;
 }
+
+/**
+ * What exec's init (src/runtime/exec-init.ts) is told: it has the host's
+ * root, and reads nothing of the container's but through PID.
+ */
+export interface ExecInitPlan {
+  pid: number;
+  /** The namespaces it joins itself, after nsenter (a multithreaded process may join these two). */
+  join: ('pid' | 'cgroup')[];
+  /** chroot into the container's root: whenever nsenter gave it the host's (--root=/). */
+  changeRoot: boolean;
+  /** The container's: its security settings (chapter 11) apply to the command too. */
+  spec: ContainerSpec;
+  /** Who the command runs as; absent without a user namespace (it runs as you). */
+  user?: ResolvedUser;
+  /** /proc/PID/setgroups says "allow" (it says "deny" with a single-id map). */
+  setgroups: boolean;
+  workdir: string;
+  /** argv as given; argv[0] is found at PATH. */
+  command: string[];
+  path: string;
+  env: string[];
+  /** The container's cgroup (chapter 6), when it has one: the command is born inside its limits. */
+  cgroup?: string;
+  /** -t: ^C and ^\ typed on the terminal are for the command, not for exec's init. */
+  terminal: boolean;
+}
+
+/** The conversation on exec's init's sync pipe (fd 3), one JSON object per line as the container's (src/runtime/protocol.ts). */
+export type ExecOrder = { type: 'go'; plan: ExecInitPlan };
+export type ExecMessage = { type: 'started'; pid: number } | { type: 'error'; code: number; message: string };
 
 /**
  * Check REQUEST against the running container of RECORD and plan the
@@ -59,30 +94,46 @@ export function planExec(record: ContainerRecord, request: ExecRequest): ExecPla
   const pid = record.pid!;
   const root = `/proc/${pid}/root`;
   const joined = namespacesToJoin(pid);
+  const userns = joined.includes('user');
   // --no-isolate=user: no user namespace, so no root inside to become someone else.
-  if (!joined.includes('user') && request.user) throw new Error(`exec -u: the container has no user namespace of its own (--no-isolate=user): the command runs as you`);
-  const user = resolveInContainer(root, request.user ?? record.spec.user);
-  if (joined.includes('user')) checkMapped(pid, user, request.user);
+  if (!userns && request.user) throw new Error(`exec -u: the container has no user namespace of its own (--no-isolate=user): the command runs as you`);
+  const user = userns ? resolveInContainer(root, request.user ?? record.spec.user) : undefined;
+  if (user) checkMapped(pid, user, request.user);
 
   // The container's environment (docker's order: the defaults, the image's, its -e), then ours on top.
   const env = mergeEnv(record.spec.env, request.env);
   // (Without a user namespace the command runs as you, and your HOME is its.)
-  if (!env.some((entry) => entry.startsWith('HOME='))) env.push(`HOME=${joined.includes('user') ? user.home : process.env.HOME ?? '/'}`);
+  if (!env.some((entry) => entry.startsWith('HOME='))) env.push(`HOME=${user ? user.home : process.env.HOME ?? '/'}`);
   if (request.tty && !env.some((entry) => entry.startsWith('TERM='))) env.push('TERM=xterm');
 
   const workdir = request.workdir ?? record.spec.workdir;
   checkWorkdir(root, workdir);
-  checkCommand(request.command[0], env, probeInRoot(root, workdir));
+  const path = commandPath(request.command[0], env, probeInRoot(root, workdir));
+  // nsenter joins what only a single-threaded process may (and the rest of
+  // the plain ones); pid and cgroup are left to exec's init (see there).
+  // --root=/ (opened before the joins) keeps the HOST's root for it: the
+  // Node that runs exec's init, and the project's files, are there.
+  // --preserve-credentials: nsenter would set uid and gid 0 and call
+  // setgroups, which a namespace with a single-id map refuses; exec's init
+  // switches to the user itself, groups included.
+  const byNsenter = joined.filter((name) => name !== 'pid' && name !== 'cgroup');
   return {
     pid,
-    // --wdns: change directory once inside, so the path means the
-    // container's. (--wd=DIR would open DIR on the host, before setns.)
-    args: [
-      '--target', String(pid), ...joined.map((name) => `--${name}`), ...(joined.includes('user') ? credentialArgs(pid, user) : []),
-      `--wdns=${workdir}`, '--', ...request.command,
-    ],
-    env,
-    cgroup: record.cgroup,
+    nsenter: userns ? ['--target', String(pid), ...byNsenter.map((name) => `--${name}`), '--preserve-credentials', '--root=/'] : [],
+    init: {
+      pid,
+      join: joined.filter((name): name is 'pid' | 'cgroup' => name === 'pid' || name === 'cgroup'),
+      changeRoot: userns,
+      spec: record.spec,
+      user,
+      setgroups: userns && readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow',
+      workdir,
+      command: request.command,
+      path,
+      env,
+      cgroup: record.cgroup,
+      terminal: request.tty,
+    },
   };
 }
 
@@ -107,23 +158,6 @@ function namespacesToJoin(pid: number): string[] {
     }
   };
   return NAMESPACES.filter(([name]) => namespace(pid, name) !== namespace('self', name)).map(([, option]) => option);
-}
-
-/**
- * Who the command runs as, in nsenter's terms. Measured with util-linux
- * 2.38.1: entering a user namespace, nsenter always drops the supplementary
- * groups (setgroups(0, NULL)) and sets gid and uid (0 unless -G/-S say
- * otherwise). In a namespace whose /proc/PID/setgroups says "deny" — which
- * an unprivileged single-id map must (chapter 2) — setgroups is refused:
- * "nsenter: setgroups failed: Operation not permitted", exit 1. There the
- * only id is ours anyway (mapped to 0), and --preserve-credentials skips
- * all three calls. With subordinate ids -S and -G work; but the user's own
- * supplementary groups, which docker would set, cannot be: nsenter has no
- * option for them.
- */
-function credentialArgs(pid: number, user: ResolvedUser): string[] {
-  if (readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny') return ['--preserve-credentials'];
-  return ['--setuid', String(user.uid), '--setgid', String(user.gid)];
 }
 
 /** Read PATH inside ROOT (see openInRoot); "" when it cannot be, as the init's switch-user does. */
@@ -179,16 +213,14 @@ function probeInRoot(root: string, workdir: string): PathProbe {
   };
 }
 
-/** docker's 127 and 126, with a line of our own rather than nsenter's. */
-function checkCommand(file: string, env: readonly string[], probe: PathProbe): void {
-  if (!file.includes('/')) {
-    lookPath(file, env, probe);
-    return;
-  }
+/** Where FILE is in the container (docker's 127 and 126, with a line of our own, when it is not there or cannot run). */
+function commandPath(file: string, env: readonly string[], probe: PathProbe): string {
+  if (!file.includes('/')) return lookPath(file, env, probe);
   const found = probe(file);
   if (!found) throw new InitError(`exec: "${file}": no such file or directory`, EXIT_NOT_FOUND);
   if (found.directory) throw new InitError(`exec: "${file}": is a directory`, EXIT_CANNOT_EXECUTE);
   if (!found.executable) throw new InitError(`exec: "${file}": permission denied`, EXIT_CANNOT_EXECUTE);
+  return file;
 }
 
 /**
@@ -237,62 +269,68 @@ export interface SpawnExecOptions {
   /**
    * -t: the slave given as stdio becomes the command's controlling terminal.
    * util-linux setsid(1) --ctty starts a session and takes its stdin as the
-   * session's terminal (TIOCSCTTY), then execs nsenter; nsenter's child, the
-   * command, inherits both. (Spawned without `detached`, so it is not a
-   * process group leader: setsid(1) then needs no fork, and the pid we
-   * spawned is nsenter's.)
+   * session's terminal (TIOCSCTTY), then execs nsenter, which execs exec's
+   * init; the command, its child, inherits both. (Spawned without
+   * `detached`, so it is not a process group leader: setsid(1) then needs no
+   * fork, and the pid we spawned is exec's init's.)
    *
-   * The price, with util-linux alone: nsenter leads the session and shares
-   * the command's process group, the terminal's foreground group. A ^C typed
-   * there is SIGINT for nsenter too, and once it is dead the kernel hangs the
-   * terminal up for everyone in front (SIGHUP: the session's leader is gone).
-   * Interactive shells give each job a process group of its own, so ^C in
-   * `exec -it C sh` stops the job and the shell lives on; but a program run
-   * directly that catches ^C (a Python prompt) is hung up. runc avoids this
-   * with C code that calls setsid() in the command's own process, between
-   * fork and exec — the one moment nsenter gives us no hook into.
+   * exec's init leads the session and shares the command's process group,
+   * the terminal's foreground group: a ^C typed there is SIGINT for both. So
+   * it ignores SIGINT and SIGQUIT — were it to die, the kernel would hang
+   * the terminal up for everyone in front (SIGHUP: the session's leader is
+   * gone), and a program that catches ^C (a Python prompt) would go with it.
    */
   controllingTerminal: boolean;
 }
 
-/** Start PLAN: setsid? → nsenter → the command. Only fds 0, 1 and 2 reach it. */
-export function spawnExec(plan: ExecPlan, options: SpawnExecOptions): ChildProcess {
-  const nsenter = hostProgram('nsenter');
-  let [file, args] = options.controllingTerminal ? [hostProgram('setsid'), ['--ctty', nsenter, ...plan.args]] : [nsenter, plan.args];
-  if (plan.cgroup) {
-    // nsenter joins namespaces, not cgroups, and the command must not run
-    // one instruction outside the container's limits. A process may move
-    // itself, and its children are born where it is: so a shell moves itself
-    // into the container's cgroup and becomes nsenter. (Moving this CLI
-    // instead would charge a whole Node, a dozen threads, to --pids-limit.)
-    // Shell: echo $$ > CGROUP/cgroup.procs && exec nsenter …
-    [file, args] = ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', `${plan.cgroup}/cgroup.procs`, file, ...args]];
-  }
+/** exec's init, as the process started for an exec: its exit status is the command's. */
+export interface ExecProcess {
+  /** setsid (with -t) → nsenter → exec's init: each execs the next, so this is one process, and the command is its child. */
+  process: ChildProcess;
+  /** The command's host pid once it runs; rejects with the one-line reason (and exit status) when it could not be started. */
+  command: Promise<number>;
+}
+
+/** exec's init: the compiled src/runtime/exec-init.ts beside this file. */
+const EXEC_INIT = fileURLToPath(new URL('./exec-init.js', import.meta.url));
+
+/** Start PLAN: setsid? → nsenter → exec's init → the command. Only fds 0, 1 and 2 reach the command. */
+export function spawnExec(plan: ExecPlan, options: SpawnExecOptions): ExecProcess {
+  // Node's fewest threads (five: --v8-pool-size=1, and UV_THREADPOOL_SIZE=1
+  // below for the pool that loads its modules). exec's init joins the
+  // container's cgroup to fork the command there, and for that moment its
+  // threads count against the container's --pids-limit.
+  const init = [process.execPath, '--v8-pool-size=1', EXEC_INIT];
+  let [file, args] = plan.nsenter.length > 0 ? [hostProgram('nsenter'), [...plan.nsenter, '--', ...init]] : [init[0], init.slice(1)];
+  if (options.controllingTerminal) [file, args] = [hostProgram('setsid'), ['--ctty', file, ...args]];
+  const stdio = typeof options.stdio === 'string' ? [options.stdio, options.stdio, options.stdio] : options.stdio;
   // Whatever cellblock itself inherited beyond 0-2 would pass through nsenter
   // to the command: spawn only closes what Node opened (close-on-exec).
   closeOnExecFrom(3);
-  return spawn(file, args, {
-    stdio: options.stdio,
+  const child = spawn(file, args, {
+    // fd 3: the sync pipe, as the container's init has (src/runtime/protocol.ts).
+    stdio: [...stdio.slice(0, 3), 'pipe'],
     detached: options.detached,
-    env: Object.fromEntries(plan.env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)])),
+    // The command's environment goes in the plan. Nothing of ours either:
+    // not NODE_OPTIONS, whose module hooks (cellblock learn's exercise mode)
+    // run on a thread of their own and would read modules after the chroot.
+    env: { UV_THREADPOOL_SIZE: '1' },
   });
-}
-
-/**
- * Host pid of the command: nsenter's child. Signals for the command must go
- * there: nsenter passes none on (it only waits, and hands on the exit
- * status, or dies of the same signal). Undefined until nsenter has forked.
- * nsenter forks only to join a pid namespace (a process cannot change its
- * own); into a container that shares ours (--no-isolate=pid) it becomes the
- * command itself, with the same pid.
- */
-export function commandPid(nsenter: ChildProcess): number | undefined {
-  const nsenterPid = nsenter.pid;
-  if (nsenterPid === undefined || !nsenter.spawnargs.includes('--pid')) return nsenterPid;
-  try {
-    const [child] = readFileSync(`/proc/${nsenterPid}/task/${nsenterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    return child === undefined ? undefined : Number(child);
-  } catch {
-    return undefined; // nsenter is gone
-  }
+  const pipe = child.stdio[SYNC_FD] as Readable & Writable;
+  pipe.on('error', () => {}); // it may die before reading (nsenter failed): its exit status says so
+  const order: ExecOrder = { type: 'go', plan: plan.init };
+  pipe.write(encode(order));
+  const command = new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: pipe, crlfDelay: Infinity });
+    lines.once('line', (line) => {
+      const message = JSON.parse(line) as ExecMessage;
+      if (message.type === 'started') resolve(message.pid);
+      else reject(new InitError(message.message, message.code));
+    });
+    // No word: nsenter failed before exec's init ran (it said why on stderr), or the init was killed.
+    lines.once('close', () => reject(new Error(`exec: the command was not started (${file} ended first)`)));
+    child.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`exec: cannot start ${file}: ${error.code ?? error.message}`)));
+  });
+  command.catch(() => {}); // a caller that only waits for the exit status need not hear this
+  return { process: child, command };
 }

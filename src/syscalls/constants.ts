@@ -128,3 +128,5 @@ export const SYS = SYSCALL_NUMBERS[process.arch] ?? SYSCALL_NUMBERS.x64;
 
 // unshare(2): a new cgroup namespace (the init makes one, chapter 6).
 export const CLONE_NEWCGROUP = 0x02000000;
+// setns(2): which kind of namespace the descriptor must be (exec's init joins these two).
+export const CLONE_NEWPID = 0x20000000;

@@ -2,7 +2,7 @@
 export * from './constants.js';
 export { SyscallError } from './errors.js';
 export { mount, umount2, pivotRoot, makeReadOnly } from './mount.js';
-export { sethostname, chdir, chroot, setresuid, setresgid, setgroups, setParentDeathSignal, execve, unshareCgroupNamespace, getcwdSyscall } from './process.js';
+export { sethostname, chdir, chroot, setresuid, setresgid, setgroups, setParentDeathSignal, execve, unshareCgroupNamespace, setns, getcwdSyscall } from './process.js';
 export { makeInheritableBlocking, moveFd, closeOnExecFrom } from './fd.js';
 export { resetSignals } from './signals.js';
 export { mknod, lsetxattr, lgetxattr, llistxattr, openat2, mkdirat, openInRoot } from './files.js';

@@ -35,6 +35,7 @@ export const libc = {
   setresgid: lib.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),
   setgroups: lib.func('int setgroups(size_t size, const uint32_t *list)'),
   unshare: lib.func('int unshare(int flags)'),
+  setns: lib.func('int setns(int fd, int nstype)'),
   execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
   fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
   dup3: lib.func('int dup3(int oldfd, int newfd, int flags)'),

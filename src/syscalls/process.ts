@@ -18,7 +18,8 @@ export function chdir(path: string): void {
  * symlinks and ".." too — so a path that a container wrote (a symlink to
  * "/../../etc") cannot lead to the host's files. Needs CAP_SYS_CHROOT in
  * the process's user namespace, which root of a namespace of our own has.
- * Unlike unshare or setns, it is allowed to a multithreaded process (all
+ * Unlike unshare, or setns into a user or mount namespace, it is allowed
+ * to a multithreaded process (all
  * threads share the new root).
  */
 export function chroot(path: string): void {
@@ -61,6 +62,18 @@ export function execve(path: string, argv: readonly string[], env: readonly stri
  */
 export function unshareCgroupNamespace(): void {
   check(libc.unshare(CLONE_NEWCGROUP), 'unshare', 'CLONE_NEWCGROUP');
+}
+
+/**
+ * setns(FD, TYPE): join the namespace FD (an open /proc/PID/ns/* file) is.
+ * Into a user or mount namespace the kernel refuses it to a multithreaded
+ * process (EINVAL: Node can never), but a pid namespace is another matter:
+ * joining one changes only where the calling thread's CHILDREN will be born
+ * (its own pid cannot change), and a cgroup namespace only what the calling
+ * thread sees. WHAT names the namespace in an error.
+ */
+export function setns(fd: number, type: number, what: string): void {
+  check(libc.setns(fd, type), 'setns', what);
 }
 
 /**

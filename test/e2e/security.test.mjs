@@ -97,6 +97,48 @@ test("seccomp: docker's profile refuses unshare(CLONE_NEWUSER) with EPERM; uncon
   }
 });
 
+test('exec gets what pid 1 got: the bounding set, the filter, no_new_privs; and nothing of the runtime is visible beside it', async () => {
+  const status = 'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; unshare -U true && echo allowed';
+  /** Start a container with FLAGS, run SCRIPT in it with exec (and EXEC_FLAGS), remove it. */
+  async function execIn(flags, script, execFlags = []) {
+    const started = await c.runner.cellblock(['run', '-d', ...NONE, ...flags, '--rootfs', c.rootfs, 'sleep', '1000']);
+    assert.equal(started.code, 0, started.stderr);
+    const id = started.stdout.trim();
+    try {
+      return await c.runner.cellblock(['exec', ...execFlags, id, 'sh', '-c', script]);
+    } finally {
+      await c.runner.cellblock(['rm', '-f', id]);
+    }
+  }
+  const fields = (r) => Object.fromEntries(r.stdout.trim().split('\n').filter((l) => l.includes(':')).map((l) => l.split(/:\s+/)));
+
+  const root = await execIn([], status);
+  assert.deepEqual(fields(root), { CapEff: DOCKER_DEFAULT, CapBnd: DOCKER_DEFAULT, NoNewPrivs: '0', Seccomp: '2' });
+  assert.match(root.stderr, /unshare\(0x10000000\): Operation not permitted/, 'the filter refuses a user namespace to an exec too');
+  assert.doesNotMatch(root.stdout, /allowed/);
+
+  const user = fields(await execIn([], status, ['-u', '1000']));
+  assert.equal(user.CapEff, '0'.repeat(16), 'another user: no effective capabilities');
+  assert.equal(user.CapBnd, DOCKER_DEFAULT);
+
+  const locked = fields(await execIn(['--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'], status));
+  assert.deepEqual([locked.CapEff, locked.CapBnd, locked.NoNewPrivs], ['0'.repeat(16), '0'.repeat(16), '1']);
+
+  const privileged = await execIn(['--privileged'], status);
+  assert.deepEqual(fields(privileged), { CapEff: ALL_CAPS, CapBnd: ALL_CAPS, NoNewPrivs: '0', Seccomp: '0' });
+  assert.match(privileged.stdout, /allowed/);
+
+  // exec's init starts the command from outside the container's pid
+  // namespace: its parent shows as pid 0, and the container sees only its
+  // own processes — pid 1 and the exec'd shell (with ps, its child).
+  const seen = await execIn([], 'cut -d" " -f4 /proc/$$/stat; for p in /proc/[0-9]*; do cat $p/comm; done');
+  assert.equal(seen.code, 0, seen.stderr);
+  const [parent, ...names] = seen.stdout.trim().split('\n');
+  assert.equal(parent, '0', 'the parent is outside the container');
+  assert.ok(names.includes('sleep') && names.includes('sh'), names.join(' '));
+  assert.deepEqual(names.filter((name) => !['sleep', 'sh', 'cat'].includes(name)), [], 'no node, no nsenter: only the container\'s own');
+});
+
 test('masked paths read empty, /proc/sys and /proc/sysrq-trigger are read-only; --privileged and systempaths=unconfined show them', async () => {
   // /proc/keys exists on every kernel with keyrings (and lists the user's
   // keys, readable by all); kcore, timer_list and sched_debug only on some.

@@ -92,12 +92,30 @@ test('exec runs inside the container\'s cgroup and sees its namespace; stats rea
   const [usage, pids] = (await ok(['stats', '--no-stream', '--format', '{{.MemUsage}}|{{.PIDs}}', id])).split('|');
   assert.match(usage, / \/ 64MiB$/);
   assert.equal(pids, '1');
-  // The exec'd process is counted in the container's cgroup, not ours.
+  // The exec'd process is counted in the container's cgroup, not ours; exec's
+  // init (five threads) joined it only to fork the command there, and is
+  // moved back out once it runs: pid 1 and the sleep are all that is left.
   const child = c.runner.spawnCellblock(['exec', id, 'sleep', '30']);
-  await eventually(() => Number(readFileSync(join(dir, 'pids.current'), 'utf8')) >= 2, 'the exec\'d sleep in the cgroup');
+  await eventually(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim().split('\n').length === 2
+    && Number(readFileSync(join(dir, 'pids.current'), 'utf8')) === 2, 'pid 1 and the exec\'d sleep in the cgroup, and nothing else');
   await ok(['rm', '-f', id]);
   child.kill('SIGKILL');
   assert.ok(!existsSync(dir));
+});
+
+test('exec into a container at its --pids-limit: one line, exit 125; with room, it runs', { skip }, async () => {
+  const full = await ok(['run', '-d', '--pids-limit', '3', '--rootfs', c.rootfs, 'sh', '-c', 'sleep 1000 & sleep 1000 & exec sleep 1000']);
+  const dir = await cgroupDir(full);
+  await eventually(() => Number(readFileSync(join(dir, 'pids.current'), 'utf8')) === 3, 'three sleeps: the limit');
+  const refused = await c.runner.cellblock(['exec', full, 'true']);
+  assert.equal(refused.code, 125, refused.stderr);
+  assert.equal(refused.stderr, 'cellblock: exec: fork: EAGAIN (the container has as many processes as its --pids-limit allows)\n');
+  assert.equal(Number(readFileSync(join(dir, 'pids.current'), 'utf8')), 3, 'nothing of the failed exec is left in it');
+  await ok(['rm', '-f', full]);
+  // Room for the fork: what the container uses (1), exec's init's five threads, and the command.
+  const roomy = await ok(['run', '-d', '--pids-limit', '7', '--rootfs', c.rootfs, 'sleep', '1000']);
+  assert.equal(await ok(['exec', roomy, 'echo', 'ran']), 'ran');
+  await ok(['rm', '-f', roomy]);
 });
 
 test('our processes move to a leaf once: later containers go beside the first, not a level deeper', { skip }, async () => {
