@@ -66,12 +66,13 @@ function heldLab() {
 const WRITTEN = Object.fromEntries(CHAPTERS.filter((c) => c.number >= 1 && c.number <= 11).map((c) => [c.number, `# ${c.title}\n\nSome text.\n`]));
 
 /**
- * The app at COLUMNS×ROWS. ink-testing-library keeps each frame its stdout
- * receives; we make that stdout also emit each frame, so a test waits for
- * the frame it expects instead of sleeping.
+ * The app at COLUMNS×ROWS, unmounted when test T ends. ink-testing-library
+ * keeps each frame its stdout receives; we make that stdout also emit each
+ * frame, so a test waits for the frame it expects instead of sleeping.
  */
-function start(course, { columns = 80, rows = 24, quit } = {}) {
+function start(t, course, { columns = 80, rows = 24, quit } = {}) {
   const app = render(h(App, { course, columns, rows, quit }));
+  t.after(() => app.unmount());
   const frames = new EventEmitter();
   const write = app.stdout.write;
   app.stdout.write = (frame) => {
@@ -116,8 +117,7 @@ function assertFits(frame, columns = 80, rows = 24) {
 
 test('the chapter list at 80×24: all 13 chapters with their states, the chapter last open chosen', async (t) => {
   const course = fakeCourse({ texts: WRITTEN, progress: { chapters: { 1: { state: 'done' }, 3: { state: 'started' } }, last: 5 } });
-  const ui = start(course);
-  t.after(() => ui.app.unmount());
+  const ui = start(t, course);
   const frame = await ui.showing('cellblock learn');
   assertFits(frame);
   for (const chapter of CHAPTERS) assert.match(frame, new RegExp(`${String(chapter.number).padStart(2, '0')}  ${chapter.title.slice(0, 20)}`));
@@ -130,8 +130,7 @@ test('the chapter list at 80×24: all 13 chapters with their states, the chapter
   assert.match(frame, /lab: node \S*labs\/05-uts-ipc\/lab\.mjs/);
 
   // A short terminal shows the part of the list around the chosen chapter.
-  const small = start(course, { columns: 60, rows: 12 });
-  t.after(() => small.app.unmount());
+  const small = start(t, course, { columns: 60, rows: 12 });
   const smallFrame = await small.showing('▸ 05');
   assertFits(smallFrame, 60, 12);
 });
@@ -153,8 +152,7 @@ test('the reader: a chapter at 80 columns, the quoted file\'s path, a diagram as
     'The last words.',
   ].join('\n');
   const course = fakeCourse({ texts: { ...WRITTEN, 5: text }, images: { 'diagrams/uts.svg': '┌ hostname ┐ ┌ domainname ┐\n└──────────┘ └────────────┘' }, progress: { chapters: {}, last: 5 } });
-  const ui = start(course);
-  t.after(() => ui.app.unmount());
+  const ui = start(t, course);
   await ui.showing('▸ 05');
   ui.press(KEY.enter);
   let frame = await ui.showing('05 · UTS and IPC namespaces');
@@ -187,8 +185,7 @@ test('the reader: a chapter at 80 columns, the quoted file\'s path, a diagram as
 test('r runs the lab: its output streams in, the verdict comes at the end, the chapter is done', async (t) => {
   const held = heldLab();
   const course = fakeCourse({ texts: WRITTEN, lab: held.lab, progress: { chapters: {}, last: 5 } });
-  const ui = start(course);
-  t.after(() => ui.app.unmount());
+  const ui = start(t, course);
   await ui.showing('▸ 05');
   ui.press('r');
   let frame = await ui.showing('✔ the container has a uts namespace of its own');
@@ -209,8 +206,7 @@ test('r runs the lab: its output streams in, the verdict comes at the end, the c
 test('ctrl-c stops a running lab (its signal is aborted), not the app; nothing is saved', async (t) => {
   const held = heldLab();
   const course = fakeCourse({ texts: WRITTEN, lab: held.lab, progress: { chapters: {}, last: 5 } });
-  const ui = start(course);
-  t.after(() => ui.app.unmount());
+  const ui = start(t, course);
   await ui.showing('▸ 05');
   ui.press('r');
   await ui.showing('✔ the container has a uts namespace');
@@ -233,8 +229,7 @@ test('a started exercise: r checks it instead of the lab — NOT CHECKED where i
     return answers.shift();
   };
   const course = fakeCourse({ texts: WRITTEN, exercise, lab: () => assert.fail('the lab ran instead of the exercise check'), progress: { chapters: { 5: { state: 'started' } }, last: 5 } });
-  const ui = start(course);
-  t.after(() => ui.app.unmount());
+  const ui = start(t, course);
   let frame = await ui.showing('▸ 05');
   assert.match(frame, /exercise: cellblock learn check 5/);
   ui.press('r');
@@ -259,8 +254,7 @@ test('a started exercise: r checks it instead of the lab — NOT CHECKED where i
 
 test('d marks done and undone; a chapter with no lab, or no file yet, says so instead of failing', async (t) => {
   const course = fakeCourse({ texts: WRITTEN });
-  const ui = start(course);
-  t.after(() => ui.app.unmount());
+  const ui = start(t, course);
   await ui.showing('▸ 00');
   ui.press('r');
   await ui.showing('chapter 00 has no lab');
@@ -288,8 +282,7 @@ test('quitting while a lab runs stops the lab first', async (t) => {
   const held = heldLab();
   const course = fakeCourse({ texts: WRITTEN, lab: held.lab, progress: { chapters: {}, last: 5 } });
   const quit = new AbortController();
-  const ui = start(course, { quit: quit.signal });
-  t.after(() => ui.app.unmount());
+  const ui = start(t, course, { quit: quit.signal });
   await ui.showing('▸ 05');
   ui.press('r');
   await ui.showing('✔ the container has a uts namespace');
