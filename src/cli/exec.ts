@@ -57,7 +57,7 @@ export async function exec(container: string, command: string[], options: ExecOp
  * relay between it and the user's terminal (raw with -i, see terminal.ts).
  */
 async function withTerminal(plan: ExecPlan, interactive: boolean, detachKeys: Buffer): Promise<number> {
-  const { master, slave } = openContainerPty(plan.pid);
+  const { master, slave } = openContainerPty(plan.init.pid);
   let detach = () => {};
   const terminal = openTerminal({
     input: interactive ? ptyWriter(master) : undefined,

@@ -46,8 +46,6 @@ export interface ExecRequest {
 }
 
 export interface ExecPlan {
-  /** Host pid of the container's pid 1, whose namespaces are joined. */
-  pid: number;
   /** nsenter's options (the namespaces it joins), or none: a container with no user namespace, whose init runs as it is. */
   nsenter: string[];
   /** For exec's init, on its sync pipe. */
@@ -59,6 +57,7 @@ export interface ExecPlan {
  * root, and reads nothing of the container's but through PID.
  */
 export interface ExecInitPlan {
+  /** Host pid of the container's pid 1, whose namespaces are joined. */
   pid: number;
   /** The namespaces it joins itself, after nsenter (a multithreaded process may join these two). */
   join: ('pid' | 'cgroup')[];
@@ -118,7 +117,6 @@ export function planExec(record: ContainerRecord, request: ExecRequest): ExecPla
   // switches to the user itself, groups included.
   const byNsenter = joined.filter((name) => name !== 'pid' && name !== 'cgroup');
   return {
-    pid,
     nsenter: userns ? ['--target', String(pid), ...byNsenter.map((name) => `--${name}`), '--preserve-credentials', '--root=/'] : [],
     init: {
       pid,
